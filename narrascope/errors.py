@@ -1,0 +1,24 @@
+"""Errors that tell the user what is wrong with which input, and what to do."""
+
+from __future__ import annotations
+
+
+class NarrascopeError(Exception):
+    """Base class: ``str(error)`` is one line fit for the terminal."""
+
+
+class InputError(NarrascopeError):
+    """An input that cannot be read as an article."""
+
+    def __init__(self, source: str, problem: str, hint: str = "") -> None:
+        self.source, self.problem, self.hint = source, problem, hint
+        super().__init__(f"{source}: {problem}" + (f" ({hint})" if hint else ""))
+
+
+class DataError(NarrascopeError):
+    """A malformed training or evaluation file; names the file and line."""
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        self.path, self.line, self.problem = path, line, problem
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {problem}")

@@ -1,0 +1,54 @@
+"""Bytes -> text, with clear errors for empty, binary, oversized and mis-encoded input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+
+_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"\x7fELF")
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    if not path.exists():
+        raise InputError(str(path), "no such file or directory", "check the path")
+    if path.is_dir():
+        raise InputError(str(path), "is a directory with no readable articles")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(
+            str(path),
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for one input",
+            "split it, or raise NARRASCOPE_MAX_BYTES / --max-bytes",
+        )
+    return path.read_bytes()
+
+
+def decode(data: bytes, source: str, encoding: str | None = None) -> str:
+    """Decode ``data`` as UTF-8 (or ``encoding``); refuse binary and empty input."""
+    if not data.strip():
+        raise InputError(source, "empty input", "nothing to analyse")
+    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(source, "binary file, not text", "give a .txt, .html, .jsonl, .csv or feed file")
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(source, f"cannot decode as {encoding}: {exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        guess = _guess_encoding(data)
+        hint = f"it looks like {guess}: re-run with --encoding {guess}" if guess else "re-save it as UTF-8"
+        raise InputError(source, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", hint) from None
+
+
+def _guess_encoding(data: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover
+        return None
+    best = from_bytes(data).best()
+    return best.encoding if best else None

