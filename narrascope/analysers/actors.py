@@ -37,6 +37,7 @@ TITLE_WORDS = TITLE_NOUNS | {
 FEMALE = {"spokeswoman", "chairwoman", "queen", "mrs", "ms", "mrs.", "ms.", "madam", "princess", "congresswoman"}
 MALE = {"spokesman", "chairman", "king", "mr", "mr.", "prince", "congressman", "sir"}
 PRONOUNS = {"he": "M", "him": "M", "his": "M", "she": "F", "her": "F", "hers": "F"}
+ORG_PRONOUNS = {"it", "its"}
 GOVERNMENT_NOUNS = {"government", "regime", "authorities", "administration", "leadership", "junta", "cabinet"}
 LOCATIVE_PREPS = {"in", "at", "near", "around", "outside", "inside", "across", "throughout", "into", "within"}
 MOTION_WORDS = {"visit", "trip", "travel", "arrive", "go", "fly", "return", "come", "flee", "journey", "tour"}
@@ -256,6 +257,11 @@ def _build_actors(article: Article, gaz: Gazetteer, matcher: Any) -> list[Actor]
         if any(i in person_toks for i in range(span.start, span.end)):
             continue
         kind, name, form = entry.kind, entry.name, entry.form
+        if form in ("capital", "demonym") and any(
+            e.label_ in ("ORG", "FAC") and e.start <= span.start and span.end <= e.end and len(e) > len(span)
+            and gaz.lookup(e.text) is None for e in doc.ents
+        ):
+            continue  # 'Moscow' in 'the Moscow Exchange': the exchange is the actor
         start, end = span.start_char, span.end_char
         if form == "capital" and entry.kind == "STATE":
             root = span.root
@@ -391,15 +397,19 @@ def _gender(actor: Actor) -> str | None:
 def _add_title_and_pronoun_mentions(article: Article, actors: list[Actor]) -> None:
     doc = article.doc
     people = [a for a in actors if a.kind == "PERSON"]
-    if not people:
-        return
     named = sorted((m.start, a) for a in people for m in a.mentions)
+    bodies = sorted((m.start, a) for a in actors if a.kind in ("ORG", "STATE") for m in a.mentions if m.kind == "name")
     taken = {(m.start, m.end) for a in actors for m in a.mentions}
     genders = {a.id: _gender(a) for a in people}
     added: list[tuple[int, int, Actor, str]] = []
     for tok in doc:
         low = tok.lower_
-        if low in PRONOUNS and tok.pos_ == "PRON":
+        if low in ORG_PRONOUNS and tok.dep_ in ("nsubj", "nsubjpass") and tok.head.pos_ == "VERB":
+            # 'it said' / 'it announced': the organisation or state last named, subjects first.
+            actor = _antecedent(doc, tok, bodies, {}, "N", sentences_back=1)
+            if actor is not None:
+                added.append((tok.idx, tok.idx + len(tok.text), actor, "pronoun"))
+        elif low in PRONOUNS and tok.pos_ == "PRON" and people:
             actor = _antecedent(doc, tok, named, genders, PRONOUNS[low])
             if actor is not None:
                 added.append((tok.idx, tok.idx + len(tok.text), actor, "pronoun"))
@@ -424,20 +434,18 @@ def _add_title_and_pronoun_mentions(article: Article, actors: list[Actor]) -> No
 
 
 def _antecedent(doc: Any, tok: Any, named: list[tuple[int, Actor]], genders: dict[str, str | None],
-                gender: str) -> Actor | None:
-    """Most recent compatible person within the sentence and the three before, subjects preferred."""
-    sent_starts = [s.start_char for s in doc.sents]
-    cur = max((i for i, s in enumerate(sent_starts) if s <= tok.idx), default=0)
-    floor = sent_starts[max(0, cur - 3)]
-    prior = [(s, a) for s, a in named if floor <= s < tok.idx and genders.get(a.id) in (None, gender)]
-    if not prior:
-        return None
-    for s, a in reversed(prior):
-        span = doc.char_span(s, s + 1, alignment_mode="expand")
-        if span is not None and span.root.dep_ in ("nsubj", "nsubjpass") and s < sent_starts[cur]:
-            # A subject of an earlier sentence outranks a later non-subject ('Zakharova insisted ... officials').
-            later = [p for p in prior if p[0] > s and p[1] is not a]
-            if not any(doc.char_span(p0, p0 + 1, alignment_mode="expand").root.dep_ in ("nsubj", "nsubjpass")
-                       for p0, _ in later):
+                gender: str, sentences_back: int = 3) -> Actor | None:
+    """The antecedent of 'he'/'she': the sentence so far, then up to three sentences back; in each,
+    the first compatible subject, else the first compatible person mentioned (Hobbs-style)."""
+    sents = [s for s in doc.sents if s.start_char <= tok.idx]
+    for back, sent in enumerate(reversed(sents[-1 - sentences_back :])):
+        limit = tok.idx if back == 0 else sent.end_char
+        here = [(s, a) for s, a in named if sent.start_char <= s < limit and genders.get(a.id) in (None, gender)]
+        if not here:
+            continue
+        for s, a in here:
+            span = doc.char_span(s, s + 1, alignment_mode="expand")
+            if span is not None and span.root.dep_ in ("nsubj", "nsubjpass"):
                 return a
-    return prior[-1][1]
+        return here[-1][1] if back == 0 else here[0][1]
+    return None

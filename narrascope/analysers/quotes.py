@@ -33,6 +33,7 @@ SPEECH_VERBS = {
     "believe", "think", "estimate", "forecast", "indicate", "inform", "testify", "complain", "lament",
     "boast", "joke", "quip", "charge", "counter", "retort", "demand", "proclaim", "announce", "signal",
     "express", "react", "refer", "dismiss", "blast", "decry", "denounce", "hail", "welcome", "agree",
+    "quote", "cite", "posit", "recount", "relate", "muse", "shout", "scream", "chant", "exclaim",
 }
 # Verbs that report speech when they introduce a clause, but not a name for a quoted phrase.
 CLAUSE_ONLY = {"believe", "think", "estimate", "indicate", "agree", "continue", "express", "react", "welcome", "hail"}
@@ -129,8 +130,9 @@ class _Finder:
             q = self._direct(sp)
             if q is None:
                 # A quoted paragraph with no attribution continues the previous quote's speaker.
-                if self._is_full_paragraph(sp) and last is not None and last.speaker and (
-                    self._para_before(sp.open_at) == prev_para_end or last.kind == "direct"
+                same_para = last is not None and self._para_start(last.start) == self._para_start(sp.open_at)
+                if last is not None and last.speaker and self._is_full(sp) and (
+                    same_para or (self._is_full_paragraph(sp) and not self.text[prev_para_end : sp.open_at].strip())
                 ):
                     q = Quote(sp.start, sp.end, self.text[sp.start : sp.end], "direct", last.speaker,
                               last.speaker_id, last.speaker_start, last.speaker_end, None, None, None, 0.8)
@@ -186,7 +188,7 @@ class _Finder:
         """'"...," Zakharova insisted' / '"...," said Chang' / '"...," she further emphasized'."""
         stop = self._region_end(sp.close_at + 1)
         toks = [t for t in self.doc if sp.close_at < t.idx < stop]
-        for t in toks[:12]:
+        for t in toks[:30]:
             if t.pos_ in ("VERB", "AUX") and t.lemma_.lower() in SPEECH_VERBS:
                 subj = self._subject_of(t, within=(sp.close_at, stop))
                 if subj is not None:
@@ -194,12 +196,17 @@ class _Finder:
         return None
 
     def _attribution_before(self, sp: _Span) -> tuple[Any, Any] | None:
-        """'Medvedev wrote on social media: "..."' / 'Peskov reacted ... saying, "..."'."""
+        """'Medvedev wrote on social media: "..."' / 'Peskov reacted ... saying, "..."' / 'In his words, "..."'."""
         start = max(self._para_start(sp.open_at), self._sent_start(sp.open_at))
         lead = self.text[start : sp.open_at].rstrip()
         if not lead or not lead.endswith((":", ",", "—")):
             return None
         toks = [t for t in self.doc if start <= t.idx < sp.open_at]
+        words = re.search(r"\b(?:in|to quote)\s+(\w+(?:['’]s)?)\s+(?:own\s+)?words\s*[,:]?$", lead, re.IGNORECASE)
+        if words:
+            owner = next((t for t in toks if t.idx == start + words.start(1)), None)
+            if owner is not None:
+                return next(t for t in toks if t.lower_ == "words"), owner
         for t in reversed(toks):
             if t.pos_ in ("VERB", "AUX") and t.lemma_.lower() in SPEECH_VERBS:
                 subj = self._subject_of(t)
@@ -254,7 +261,8 @@ class _Finder:
         comp = next((c for c in verb.children if c.dep_ == "ccomp"), None)
         if comp is None:
             return self._reported_parataxis(verb)
-        toks = sorted(comp.subtree, key=lambda t: t.i)
+        sent = verb.sent
+        toks = sorted((t for t in comp.subtree if sent.start <= t.i < sent.end), key=lambda t: t.i)
         if toks and toks[0].dep_ == "mark" and toks[0].lower_ in ("that", "if", "whether"):
             toks = toks[1:]
         # An embedded direct quote is attributed from the marks; keep the indirect clause out of it.
@@ -334,7 +342,7 @@ class _Finder:
                 if within is None or within[0] <= subj.idx < within[1]:
                     return subj
                 return None
-            if node.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "relcl") and node.head is not node:
+            if node.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "relcl", "prep") and node.head is not node:
                 if node.dep_ in ("acl", "relcl") and node.head.pos_ in ("PROPN", "NOUN", "PRON"):
                     return node.head if within is None or within[0] <= node.head.idx < within[1] else None
                 node = node.head
@@ -361,7 +369,7 @@ class _Finder:
             for child in tok.children:
                 if child.dep_ in ("compound", "appos", "poss") or (child.dep_ == "conj"):
                     h = self._actor_at(child)
-                    if h is not None and h[0].kind in ("PERSON", "ORG", "STATE") and (
+                    if h is not None and h[0].kind in ("PERSON", "ORG") and (
                         child.dep_ != "poss" or h[0].kind == "ORG"
                     ):
                         hit = h
@@ -399,9 +407,6 @@ class _Finder:
         j = self.text.find("\n", i)
         return len(self.text) if j < 0 else j
 
-    def _para_before(self, i: int) -> int:
-        return self._para_start(i) - 1 if self._para_start(i) > 0 else -1
-
     def _sent_start(self, i: int) -> int:
         starts = [s.start for s in self.art.sentences if s.start <= i]
         return starts[-1] if starts else 0
@@ -409,10 +414,8 @@ class _Finder:
     def _region_end(self, i: int) -> int:
         """Where an attribution after a closing mark can end: sentence end, paragraph end, next quote."""
         ends = [self._para_end(i)]
-        nxt = min((self.text.find(o, i) for o in OPENERS if self.text.find(o, i) >= 0), default=-1)
-        if nxt >= 0:
-            ends.append(nxt)
-        m = re.search(r"[.!?](\s|$)", self.text[i:])
+        m = re.search(r"(?<!\b[A-Z])(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Sen|Rep|Gov))[.!?](\s|$)",
+                      self.text[i:])
         if m:
             ends.append(i + m.end())
         return min(ends)

@@ -22,7 +22,7 @@ from .text import article_from_text, sidecar_meta
 
 __all__ = ["read", "read_text", "expand", "article_from_text", "article_from_html", "SUFFIXES"]
 
-SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet",
+SUFFIXES = {".txt", ".text", ".html", ".htm", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet",
             ".rss", ".atom", ".xml"}
 
 

@@ -26,6 +26,9 @@ def article_from_html(html: str, source_name: str, meta: dict[str, Any] | None =
     if not body:
         raise InputError(source_name, "no article text found in this HTML page", "is it an article page?")
     title = meta.get("title") or (data.get("title") or "").strip()
+    first, _, rest = body.partition("\n")
+    if title and first.strip() == title and rest.strip():
+        body = rest.lstrip("\n")  # trafilatura often repeats the headline as the first line
     return Article(
         text=compose(title, body),
         title=title,
