@@ -17,7 +17,7 @@ _TAIL = re.compile(
     r"^\s*(check also|leave a (reply|comment)|related (articles?|posts?|stories|news|content)|"
     r"you (may|might) (also )?(like|be interested in)|recommended( for you)?|more (from|on) this|"
     r"most (read|popular|viewed)( in [\w ]+)?|trending( now)?|comments?( \(\d+\))?|\d+ comments?|"
-    r"share this( article| story)?:?|about the author|tags?:|filed under:?|"
+    r"about the author|tags?:|filed under:?|"
     r"sign up (for|to) our [\w ]*newsletter.*|you can also read|latest news|popular posts?)\s*:?\s*$",
     re.IGNORECASE,
 )

@@ -1,0 +1,43 @@
+"""The Python API."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEED_RFA
+
+import narrascope
+
+
+def test_analyze_path_and_text():
+    art = narrascope.analyze(str(SEED_RFA))
+    assert art.source == "Radio Free Asia (RFA)"
+    assert any(q.speaker == "Vladimir Putin" for q in art.quotes)
+    art2 = narrascope.analyze('Talks\n\n"It is over," the envoy said, according to Reuters.')
+    assert art2.title == "Talks" and art2.quotes
+
+
+def test_analyze_missing_path_is_text_not_a_crash():
+    art = narrascope.analyze("nope-not-a-file.txt")
+    assert art.text == "nope-not-a-file.txt"
+
+
+def test_analyze_bad_file_raises_input_error(tmp_path):
+    p = tmp_path / "empty.txt"
+    p.write_text("", encoding="utf-8")
+    with pytest.raises(narrascope.InputError, match="empty input"):
+        narrascope.analyze(p)
+
+
+def test_record_round_trip():
+    from narrascope.document import Article
+
+    art = narrascope.analyze(str(SEED_RFA))
+    back = Article.from_dict(art.to_dict())
+    assert back.id == art.id and back.quotes == art.quotes and back.actors == art.actors
+
+
+def test_pipeline_runs_requirements_first():
+    nlp = narrascope.Pipeline(["quotes"])
+    assert nlp.names == ["actors", "quotes"]
+    with pytest.raises(KeyError, match="unknown analyser"):
+        narrascope.Pipeline(["nonsense"])

@@ -1,0 +1,81 @@
+"""The command line: formats, show, search, and hostile input in the HTML report."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import EXAMPLES, SEED_KREMLIN
+from typer.testing import CliRunner
+
+from narrascope.cli import app
+
+runner = CliRunner()
+KEYS = {"id", "title", "text", "source", "actors", "quotes", "published", "url"}
+
+
+def test_jsonl_has_documented_keys():
+    res = runner.invoke(app, ["analyze", str(EXAMPLES), "--format", "jsonl"])
+    assert res.exit_code == 0, res.output
+    recs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(recs) == 2
+    for rec in recs:
+        assert KEYS <= set(rec)
+        for q in rec["quotes"]:
+            assert {"speaker", "text", "start", "end", "kind", "cue"} <= set(q)
+            assert rec["text"][q["start"] : q["end"]] == q["text"]
+        for a in rec["actors"]:
+            for m in a["mentions"]:
+                assert rec["text"][m["start"] : m["end"]] == m["text"]
+
+
+def test_table_output_and_show_and_search(tmp_path):
+    db = str(tmp_path / "c.db")
+    res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--db", db])
+    assert res.exit_code == 0 and "Maria Zakharova" in res.stdout
+    res = runner.invoke(app, ["search", "puppet", "--db", db, "--json"])
+    hit = json.loads(res.stdout.splitlines()[0])
+    res = runner.invoke(app, ["show", hit["id"][:6], "--db", db, "--format", "jsonl"])
+    assert json.loads(res.stdout)["id"] == hit["id"]
+    res = runner.invoke(app, ["show", "ffffffff", "--db", db])
+    assert res.exit_code == 1 and "no stored article" in res.stderr
+    res = runner.invoke(app, ["actors", "--db", db])
+    assert "Maria Zakharova" in res.stdout
+
+
+def test_stdin_input():
+    res = runner.invoke(app, ["analyze", "-", "--format", "jsonl", "--no-store"],
+                        input='Talks\n\n"We will meet again," the envoy said.\n')
+    rec = json.loads(res.stdout)
+    assert rec["quotes"][0]["text"] == "We will meet again,"
+
+
+def test_html_report_is_self_contained_and_escapes_hostile_input(tmp_path):
+    page = tmp_path / "evil.html"
+    page.write_text(
+        "<html><head><title>Bad &lt;script&gt;</title>"
+        '<link rel="canonical" href="javascript:alert(1)"></head><body><article><h1>Evil page</h1>'
+        "<p>The minister said the &lt;script&gt;alert('x')&lt;/script&gt; plan would work. "
+        + "This is the text of a real news paragraph about the plan. " * 5
+        + '</p><p>"We are ready &lt;img src=x onerror=alert(2)&gt;," the minister told parliament.</p>'
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    out = tmp_path / "report.html"
+    res = runner.invoke(app, ["analyze", str(page), "--format", "html", "--out", str(out), "--no-store"])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+    assert 'href="javascript:' not in html
+    assert "<link" not in html and "src=" not in html.replace("&lt;img src=x", "")  # nothing loaded from outside
+    assert 'class="quote quote-direct"' in html
+
+
+def test_html_report_per_article_folder(tmp_path):
+    out = tmp_path / "reports"
+    out.mkdir()
+    res = runner.invoke(app, ["analyze", str(EXAMPLES), "--format", "html", "--out", str(out), "--no-store"])
+    assert res.exit_code == 0
+    files = sorted(out.glob("*.html"))
+    assert len(files) == 2
+    assert "Maria Zakharova" in "".join(f.read_text(encoding="utf-8") for f in files)
