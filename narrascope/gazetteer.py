@@ -37,10 +37,11 @@ def normalise_surface(text: str) -> str:
 
 
 class Gazetteer:
-    def __init__(self, entries: dict[str, Entry], lowercase: set[str] | None = None,
-                 originals: set[str] | None = None) -> None:
+    def __init__(self, entries: dict[str, Entry], lowercase: set[str] | None = None) -> None:
         self.entries = entries
-        self.originals = originals or set(entries)
+        #: First two characters of every surface (a cheap filter), and a generous bound on tokens.
+        self.prefixes = {k.split()[0][:2] for k in entries if k.split()}
+        self.max_tokens = max((len(k.split()) for k in entries), default=1) * 2 + 2
         #: Surfaces written in lower case in the gazetteer ("collective West"): they match in any case.
         self.lowercase = lowercase or set()
         self.states = {e.name for e in entries.values() if e.kind == "STATE"}
@@ -49,29 +50,23 @@ class Gazetteer:
     def lookup(self, surface: str) -> Entry | None:
         return self.entries.get(normalise_surface(surface))
 
-    def surfaces(self) -> list[str]:
-        """Every surface, with a curly-apostrophe twin where it has an apostrophe."""
-        out = sorted(self.originals)
-        out += [s.replace("'", "’") for s in out if "'" in s]
-        return out
-
     @classmethod
     def from_files(cls, paths: list[Path]) -> Gazetteer:
         entries: dict[str, Entry] = {}
         lowercase: set[str] = set()
-        originals: set[str] = set()
         for path in paths:
-            _load_into(entries, lowercase, originals, path)
-        return cls(entries, lowercase, originals)
+            _load_into(entries, lowercase, path)
+        return cls(entries, lowercase)
 
 
 def _plural_of(demonym: str) -> bool:
     return demonym.endswith("s") and not demonym.endswith(("ss", "ese", "is"))
 
 
-def _load_into(entries: dict[str, Entry], lowercase: set[str], originals: set[str], path: Path) -> None:
+def _load_into(entries: dict[str, Entry], lowercase: set[str], path: Path) -> None:
     try:
-        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(str(path), None, f"cannot read gazetteer: {exc}") from None
     for section, kind in (("states", "STATE"), ("organisations", "ORG"), ("groups", "GROUP")):
@@ -92,7 +87,6 @@ def _load_into(entries: dict[str, Entry], lowercase: set[str], originals: set[st
                 if key and str(surface)[:1].islower():
                     lowercase.add(key)
                 if key:
-                    originals.add(re.sub(r"^the\s+", "", str(surface).strip(), flags=re.IGNORECASE))
                     # Later files override earlier ones: a user's file wins over the shipped one.
                     entries[key] = Entry(name=name, kind=k, form=form, state=state)
 

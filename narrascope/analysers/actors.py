@@ -67,7 +67,6 @@ class ActorAnalyser:
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         self._gazetteer = gazetteer
-        self._matchers: dict[int, Any] = {}
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -84,21 +83,8 @@ class ActorAnalyser:
             from ..nlp import parse
 
             parse([article])
-        article.actors = _build_actors(article, self.gazetteer, self._matcher(article.doc.vocab))
+        article.actors = _build_actors(article, self.gazetteer)
         return article
-
-    def _matcher(self, vocab: Any) -> Any:
-        key = id(vocab)
-        if key not in self._matchers:
-            from spacy.lang.en import English
-            from spacy.matcher import PhraseMatcher
-
-            tok = English().tokenizer
-            matcher = PhraseMatcher(vocab, attr="LOWER")
-            surfaces = self.gazetteer.surfaces()
-            matcher.add("GAZ", [tok(s) for s in surfaces])
-            self._matchers[key] = matcher
-        return self._matchers[key]
 
 
 def _strip_possessive(span: Any) -> Any:
@@ -114,20 +100,27 @@ def _extend_hyphen(doc: Any, span: Any) -> Any:
     return doc[span.start : end]
 
 
-def _gazetteer_matches(doc: Any, gaz: Gazetteer, matcher: Any) -> list[tuple[Any, Entry]]:
+def _gazetteer_matches(doc: Any, gaz: Gazetteer) -> list[tuple[Any, Entry]]:
+    """Longest gazetteer surfaces in the text, by n-gram lookup (no matcher to build at start-up)."""
     found = []
-    for _, s, e in matcher(doc):
-        span = doc[s:e]
-        text = span.text
-        entry = gaz.lookup(text)
-        if entry is None:
+    n_tokens = len(doc)
+    for i, tok in enumerate(doc):
+        if tok.lower_[:2] not in gaz.prefixes or tok.lower_ == "the":
             continue
-        if text.isupper() or (len(text) <= 3 and text.upper() == text.replace(".", "").upper()):
-            if not text.replace(".", "").isupper():
-                continue  # "us" is a pronoun, "US" a state
-        elif not text[0].isupper() and normalise_surface(text) not in gaz.lowercase:
-            continue
-        found.append((span, entry))
+        for j in range(min(n_tokens, i + gaz.max_tokens), i, -1):
+            span = doc[i:j]
+            entry = gaz.lookup(span.text)
+            if entry is None:
+                continue
+            text = span.text
+            if len(text) <= 4 and text.replace(".", "").isalpha():
+                if not text.replace(".", "").isupper() and normalise_surface(text) not in gaz.lowercase:
+                    if text.lower() == text or len(text.replace(".", "")) <= 3:
+                        continue  # "us" is a pronoun, "US" a state; "who" is not the WHO
+            elif not text[0].isupper() and normalise_surface(text) not in gaz.lowercase:
+                continue
+            found.append((span, entry))
+            break
     # Longest first, then leftmost; keep non-overlapping.
     found.sort(key=lambda m: (-(m[0].end - m[0].start), m[0].start))
     taken: set[int] = set()
@@ -189,11 +182,11 @@ def _person_name(span: Any) -> Any:
     return span.doc[i : span.end]
 
 
-def _build_actors(article: Article, gaz: Gazetteer, matcher: Any) -> list[Actor]:
+def _build_actors(article: Article, gaz: Gazetteer) -> list[Actor]:
     doc = article.doc
     cands: list[_Cand] = []
     covered: set[int] = set()  # token indices already explained
-    gmatches = _gazetteer_matches(doc, gaz, matcher)
+    gmatches = _gazetteer_matches(doc, gaz)
     gtokens = {i for span, _ in gmatches for i in range(span.start, span.end)}
 
     # People first: NER PERSON spans, minus title words, extended over hyphens.
