@@ -119,3 +119,14 @@ def test_seeds_by_default_go_to_the_configured_db(tmp_path):
     res = CliRunner().invoke(app, ["analyze", str(SEED_KREMLIN), str(SEED_RFA), "--format", "jsonl"])
     assert res.exit_code == 0, res.output
     assert Store(os.environ["NARRASCOPE_DB"]).count() == 2
+
+
+def test_surname_alone_takes_the_full_name_stored_for_the_corpus(tmp_path, pipeline):
+    store = Store(str(tmp_path / "s.db"))
+    first = pipeline.analyze_text("Visit\n\nSouth Korean President Yoon Suk-yeol arrived in Washington on Monday.")
+    store.save(first)
+    later = pipeline.analyze_text('Talks\n\n"We will decide soon," Yoon told reporters on Friday.')
+    assert later.quotes[0].speaker == "Yoon"
+    store.save(later)
+    assert later.quotes[0].speaker == "Yoon Suk-yeol" and later.quotes[0].speaker_id == "yoon-suk-yeol"
+    assert {r["name"]: r["articles"] for r in store.actor_index()}["Yoon Suk-yeol"] == 2

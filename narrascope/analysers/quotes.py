@@ -38,6 +38,7 @@ SPEECH_VERBS = {
 # Verbs that report speech when they introduce a clause, but not a name for a quoted phrase.
 CLAUSE_ONLY = {"believe", "think", "estimate", "indicate", "agree", "continue", "express", "react", "welcome", "hail"}
 NAMING_VERBS = {"call", "describe", "dub", "brand", "label", "term", "refer", "slam", "speculate"}
+UNRESOLVED = {"it", "this", "that", "they", "we", "i", "you", "there", "he", "she", "who", "which", "one", "another"}
 OPENERS = {"“": "”", '"': '"', "‘": "’", "«": "»", "„": "“"}
 
 
@@ -389,10 +390,11 @@ class _Finder:
 
     def _make(self, start: int, end: int, kind: str, verb: Any, speaker: Any, score: float) -> Quote:
         name, sid, s, e = speaker if isinstance(speaker, tuple) else self._resolve(speaker)
-        if name.lower() in ("it", "this", "that", "they", "we", "i", "you", "there"):
-            name, sid = name, None
+        speaker_name: str | None = name
+        if sid is None and name.lower() in UNRESOLVED:
+            speaker_name = None  # a pronoun we could not resolve names nobody
         cue = _cue_text(verb)
-        return Quote(start, end, self.text[start:end], kind, name, sid, s, e, cue[0], cue[1], cue[2], score)
+        return Quote(start, end, self.text[start:end], kind, speaker_name, sid, s, e, cue[0], cue[1], cue[2], score)
 
     def _token_at(self, offset: int) -> Any | None:
         for t in self.doc:

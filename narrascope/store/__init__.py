@@ -50,6 +50,7 @@ class Store:
         aid = article.id
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self.engine.begin() as conn:
+            self._corpus_names(conn, article)
             for table in (t.mentions, t.quotes, t.findings, t.article_actors):
                 conn.execute(delete(table).where(table.c.article_id == aid))
             conn.execute(delete(t.articles).where(t.articles.c.id == aid))
@@ -76,6 +77,28 @@ class Store:
                 conn.execute(text("DELETE FROM articles_fts WHERE id = :id"), {"id": aid})
                 conn.execute(text("INSERT INTO articles_fts(id, title, text) VALUES (:id, :title, :text)"),
                              {"id": aid, "title": article.title, "text": article.text})
+
+    def _corpus_names(self, conn: Any, article: Article) -> None:
+        """A person named by surname alone ('Yoon') takes the corpus's full name ('Yoon Suk-yeol')
+        when exactly one stored person carries that name."""
+        for actor in article.actors:
+            if actor.kind != "PERSON" or "-" in actor.id:
+                continue
+            rows = conn.execute(select(t.actors.c.id, t.actors.c.name).where(
+                t.actors.c.kind == "PERSON", t.actors.c.id.like(f"%{actor.id}%"))).all()
+            full = [r for r in rows if actor.id in r[0].split("-") and r[0] != actor.id]
+            if len(full) != 1:
+                continue
+            old, new_id, new_name = actor.id, full[0][0], full[0][1]
+            actor.id, actor.name = new_id, new_name
+            for m in actor.mentions:
+                m.actor = new_id
+            for q in article.quotes:
+                if q.speaker_id == old:
+                    q.speaker_id, q.speaker = new_id, new_name
+            for f in article.findings:
+                if f.attrs.get("actor_id") == old:
+                    f.attrs["actor_id"], f.attrs["actor"] = new_id, new_name
 
     def _upsert_actor(self, conn: Any, actor: Actor) -> None:
         row = conn.execute(select(t.actors.c.name).where(t.actors.c.id == actor.id)).first()
