@@ -147,3 +147,33 @@ def test_read_text_accepts_html_strings():
     html = "<html><body><article><h1>Head</h1><p>" + "A real paragraph of news text here. " * 8 + "</p></article></body></html>"
     art = read_text(html)
     assert "A real paragraph of news text here." in art.text
+
+
+def test_url_reader_on_a_local_server():
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(FIXTURES))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/analyst_note.html"
+        (art,) = list(read([url]))
+        assert art.title == "Ministers clash over grain corridor" and "Hakan Fidan" in art.text
+        (bad,) = list(read([f"http://127.0.0.1:{server.server_port}/missing.html"]))
+        assert isinstance(bad, InputError) and "could not download" in str(bad)
+    finally:
+        server.shutdown()
+
+
+def test_parquet_reader(tmp_path):
+    pa = __import__("pytest").importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.table({"title": ["P1"], "text": ["Parquet body text."], "outlet": ["Q"]})
+    pq.write_table(table, tmp_path / "c.parquet")
+    (art,) = list(read([str(tmp_path / "c.parquet")]))
+    assert art.title == "P1" and art.source == "Q"

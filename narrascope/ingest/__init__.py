@@ -118,9 +118,19 @@ def _rows(rows: Iterable[Any], name: str, meta: dict[str, Any]) -> Iterator[Arti
 
 
 def _fetch(url: str, meta: dict[str, Any]) -> Article:
-    import trafilatura
+    import urllib.error
+    import urllib.request
 
-    html = trafilatura.fetch_url(url)
-    if not html:
-        raise InputError(url, "could not download the page", "check the URL and your network, or save the page and pass the file")
-    return article_from_html(html, url, {**meta, "url": url})
+    limit = get_settings().max_bytes
+    request = urllib.request.Request(url, headers={"User-Agent": "narrascope (+https://pypi.org/project/narrascope)"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - the user asked for this URL
+            data = resp.read(limit + 1)
+            charset = resp.headers.get_content_charset()
+    except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise InputError(url, f"could not download the page: {reason}",
+                         "check the URL and your network, or save the page and pass the file") from None
+    if len(data) > limit:
+        raise InputError(url, f"page over the {limit / 1e6:.0f} MB limit")
+    return article_from_html(decode(data, url, charset), url, {**meta, "url": url})
