@@ -108,6 +108,8 @@ def _gazetteer_matches(doc: Any, gaz: Gazetteer) -> list[tuple[Any, Entry]]:
         if tok.lower_[:2] not in gaz.prefixes or tok.lower_ == "the":
             continue
         for j in range(min(n_tokens, i + gaz.max_tokens), i, -1):
+            if doc[j - 1].text in ("'s", "’s", "'", "’"):
+                continue  # the possessive is not part of the name
             span = doc[i:j]
             entry = gaz.lookup(span.text)
             if entry is None:
