@@ -31,7 +31,8 @@ TITLE_NOUNS = {
 }
 TITLE_WORDS = TITLE_NOUNS | {
     "prime", "foreign", "defence", "defense", "national", "security", "vice", "press", "deputy", "mr",
-    "mrs", "ms", "dr", "gen", "gen.", "sen", "sen.", "rep", "rep.", "lt", "col", "former", "acting",
+    "mrs", "ms", "dr", "gen", "gen.", "sen", "sen.", "rep", "rep.", "lt", "col", "former", "acting", "prof",
+    "prof.", "dr.", "mr.", "mrs.", "ms.", "sir", "dame", "lord", "rev", "sgt", "capt", "maj", "cpl", "adm",
     "supreme", "top", "senior", "council", "ministry", "state", "affairs", "interior", "finance", "first",
 }
 FEMALE = {"spokeswoman", "chairwoman", "queen", "mrs", "ms", "mrs.", "ms.", "madam", "princess", "congresswoman"}
@@ -108,8 +109,8 @@ def _gazetteer_matches(doc: Any, gaz: Gazetteer) -> list[tuple[Any, Entry]]:
         if tok.lower_[:2] not in gaz.prefixes or tok.lower_ == "the":
             continue
         for j in range(min(n_tokens, i + gaz.max_tokens), i, -1):
-            if doc[j - 1].text in ("'s", "’s", "'", "’"):
-                continue  # the possessive is not part of the name
+            if doc[j - 1].text in ("'s", "’s", "'", "’") or doc[j - 1].is_space:
+                continue  # the possessive (or a line break) is not part of the name
             span = doc[i:j]
             entry = gaz.lookup(span.text)
             if entry is None:
@@ -148,6 +149,24 @@ def _is_locative(span: Any) -> bool:
     return False
 
 
+def _trim_headline_names(article: Article, people: list[tuple[Any, int | None]]) -> list[tuple[Any, int | None]]:
+    """Headlines are Title Case, so NER glues words to names there ('Fonda Heads To Canada'): a
+    headline name not found in the body is cut to the tokens that name a person in the body."""
+    body = article.body_start
+    if not body:
+        return people
+    body_tokens = {_norm(t.text) for n, _ in people if n.start_char >= body for t in n}
+    out = []
+    for name, title_start in people:
+        if name.start_char >= body or article.text.find(name.text, body) >= 0:
+            out.append((name, title_start))
+            continue
+        keep = [t for t in name if _norm(t.text) in body_tokens]
+        if keep:
+            out.append((name.doc[keep[0].i : keep[-1].i + 1], None))
+    return out
+
+
 def _title_left(doc: Any, start: int, floor: int) -> int:
     """Extend a title leftwards over the noun phrase: '[Deputy Chairman of the] ...', '[Kremlin] spokesman'."""
     i = start
@@ -157,11 +176,12 @@ def _title_left(doc: Any, start: int, floor: int) -> int:
             prev.lower_ != "of"
         ):
             break
-        if prev.pos_ in ("PROPN", "NOUN", "ADJ", "PART", "DET") or prev.lower_ in ("of", "'s", "’s"):
+        if (prev.pos_ in ("PROPN", "ADJ", "PART", "DET") or prev.lower_ in ("of", "'s", "’s")
+                or prev.lower_.strip(".") in TITLE_WORDS):
             i -= 1
             continue
         break
-    while i < start and doc[i].pos_ == "DET":
+    while i < start and (doc[i].pos_ == "DET" or doc[i].lower_ in ("of", "'s", "’s")):
         i += 1
     return i
 
@@ -204,6 +224,7 @@ def _build_actors(article: Article, gaz: Gazetteer) -> list[Actor]:
         if not name.text[:1].isupper():
             continue
         people.append((name, span.start if name.start > span.start else None))
+    people = _trim_headline_names(article, people)
     surnames = {_norm(n[-1].text) for n, _ in people} | {_norm(n[0].text) for n, _ in people if len(n) > 1}
     name_tokens = {_norm(t.text) for n, _ in people for t in n}
 
