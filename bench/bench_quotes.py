@@ -91,7 +91,8 @@ def main() -> None:
     for key in ("overall", "quoted", "indirect", "span", "span_quoted", "span_indirect"):
         r = result[key]
         print(f"| {key} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |")
-    print(f"\n{len(gold)} articles, {lost} gold spans not located in the cleaned text (counted as misses), {elapsed:.1f}s")
+    print(f"\n{len(gold)} articles, {lost} gold spans not located in the cleaned text (counted as misses), "
+          f"{elapsed:.1f}s")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ CHILD = textwrap.dedent("""
         list(pipe.pipe(arts))
     t_end = time.perf_counter()
     print(json.dumps({"articles": len(arts), "read_s": t_read - t0, "load_s": t_load - t_read,
-                      "run_s": t_end - t_load, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "run_s": t_end - t_load,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """)
 
 COLD = textwrap.dedent("""

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from . import __version__
 from .document import Article
@@ -24,9 +31,10 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 FORMATS = ("jsonl", "table", "html")
+SINGLE_ARTICLE = {".txt", ".text", ".html", ".htm"}
 
 
-def _settings(db: Optional[str], **kw: object) -> Settings:
+def _settings(db: str | None, **kw: object) -> Settings:
     return get_settings().merged(db=db, **kw)
 
 
@@ -47,22 +55,23 @@ def main(
 def analyze(
     paths: list[str] = typer.Argument(..., help="Files, folders, globs, URLs, or - for stdin."),
     fmt: str = typer.Option("table", "--format", "-f", help="jsonl | table | html"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout (a folder: one HTML per article)."),
-    db: Optional[str] = typer.Option(None, "--db", help="Database: a SQLite file path or a SQLAlchemy URL."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write here instead of stdout (a folder: one HTML per article)."),
+    db: str | None = typer.Option(None, "--db", help="Database: a SQLite file path or a SQLAlchemy URL."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the database."),
     force: bool = typer.Option(False, "--force", help="Re-analyse articles already stored with the same analysers."),
-    source: Optional[str] = typer.Option(None, "--source", help="Outlet name for inputs that do not say."),
-    published: Optional[str] = typer.Option(None, "--published", help="Publication date for inputs that do not say."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of the inputs (default UTF-8)."),
-    analysers: Optional[str] = typer.Option(None, "--analysers", help="Comma-separated analysers to run."),
-    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Largest input file, in bytes."),
+    source: str | None = typer.Option(None, "--source", help="Outlet name for inputs that do not say."),
+    published: str | None = typer.Option(None, "--published", help="Publication date for inputs that do not say."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the inputs (default UTF-8)."),
+    analysers: str | None = typer.Option(None, "--analysers", help="Comma-separated analysers to run."),
+    max_bytes: int | None = typer.Option(None, "--max-bytes", help="Largest input file, in bytes."),
 ) -> None:
     """Analyse articles: actors and quotes (and every installed analyser), stored and printed."""
     if fmt not in FORMATS:
         raise typer.BadParameter(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", param_hint="--format")
     settings = _settings(db, analysers=analysers, max_bytes=max_bytes)
     configure(settings)
-    from .ingest import SUFFIXES, expand, read
+    from .ingest import expand, read
     from .pipeline import Pipeline
     from .store import open_store
 
@@ -72,7 +81,8 @@ def analyze(
     failed = 0
     done: list[Article] = []
     seen: set[str] = set()
-    single = all(Path(i).suffix.lower() in SUFFIXES - {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".rss", ".atom", ".xml"} for i in items)
+    # Files of one article each give the progress bar a total; tables and feeds do not.
+    single = all(Path(i).suffix.lower() in SINGLE_ARTICLE for i in items)
     writer = _Writer(fmt, out)
 
     def fresh() -> Iterator[Article]:
@@ -84,7 +94,8 @@ def analyze(
                 progress.advance(task)
                 continue
             if item.id in seen:
-                err.print(f"[yellow]note[/yellow]: {item.path} is the same article as one already read ({item.id}); analysed once")
+                err.print(f"[yellow]note[/yellow]: {item.path} is the same article as one already read "
+                          f"({item.id}); analysed once")
                 progress.advance(task)
                 continue
             seen.add(item.id)
@@ -111,8 +122,9 @@ def analyze(
                 emit(article)
     except KeyboardInterrupt:
         writer.close(done)
-        err.print(f"[yellow]interrupted[/yellow]: {len(done)} article(s) done and stored; run the same command to resume")
-        raise typer.Exit(130)
+        err.print(f"[yellow]interrupted[/yellow]: {len(done)} article(s) done and stored; "
+                  "run the same command to resume")
+        raise typer.Exit(130) from None
     writer.close(done)
     where = f" into {settings.db}" if store is not None else ""
     err.print(f"{len(done)} article(s) analysed{where}" + (f"; [red]{failed} input(s) failed[/red]" if failed else ""))
@@ -123,7 +135,7 @@ def analyze(
 class _Writer:
     """Streams JSON Lines and tables as articles finish; HTML is written at the end."""
 
-    def __init__(self, fmt: str, out: Optional[Path]) -> None:
+    def __init__(self, fmt: str, out: Path | None) -> None:
         self.fmt, self.out = fmt, out
         self.fh = None
         if fmt == "jsonl":
@@ -148,7 +160,7 @@ class _Writer:
             self.fh.close()
 
 
-def _write_html(articles: list[Article], out: Optional[Path]) -> None:
+def _write_html(articles: list[Article], out: Path | None) -> None:
     from .report.html import render_articles
 
     if out is not None and (out.is_dir() or str(out).endswith("/")):
@@ -169,8 +181,8 @@ def _write_html(articles: list[Article], out: Optional[Path]) -> None:
 def show(
     article_id: str = typer.Argument(..., help="An article id (or a unique prefix)."),
     fmt: str = typer.Option("table", "--format", "-f", help="jsonl | table | html"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o"),
-    db: Optional[str] = typer.Option(None, "--db"),
+    out: Path | None = typer.Option(None, "--out", "-o"),
+    db: str | None = typer.Option(None, "--db"),
 ) -> None:
     """Show a stored article with its layers."""
     from .store import open_store
@@ -189,7 +201,7 @@ def show(
 def search(
     query: str = typer.Argument(..., help="Words to find (SQLite FTS5 syntax allowed)."),
     limit: int = typer.Option(20, "--limit", "-n"),
-    db: Optional[str] = typer.Option(None, "--db"),
+    db: str | None = typer.Option(None, "--db"),
     as_json: bool = typer.Option(False, "--json", help="JSON Lines instead of a table."),
 ) -> None:
     """Full-text search over stored articles."""
@@ -201,7 +213,7 @@ def search(
         rows = open_store(_settings(db).db).search(query, limit)
     except Exception as exc:  # an FTS5 syntax error is the user's to fix
         err.print(f"[red]error[/red]: cannot search for {query!r}: {exc.__cause__ or exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if as_json:
         for r in rows:
             typer.echo(json.dumps(r, ensure_ascii=False))
@@ -217,7 +229,7 @@ def search(
 @app.command()
 def actors(
     limit: int = typer.Option(30, "--limit", "-n"),
-    db: Optional[str] = typer.Option(None, "--db"),
+    db: str | None = typer.Option(None, "--db"),
 ) -> None:
     """Actors across the stored corpus, by the number of articles they appear in."""
     from rich.table import Table

@@ -7,9 +7,9 @@ its tokenizer shipped in ``narrascope/models/minilm``. Another encoder is a fold
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -6,8 +6,9 @@ MIT-licensed en_core_web_sm 3.8 published as a pip package, so nothing is downlo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from .document import Article, Sentence
 from .settings import get_settings
@@ -46,7 +47,7 @@ def parse(articles: Iterable[Article], batch_size: int | None = None, nlp: Any =
     arts = list(articles)
     nlp = nlp or load_nlp()
     size = batch_size or get_settings().batch_size
-    for art, doc in zip(arts, nlp.pipe((a.text for a in arts), batch_size=size)):
+    for art, doc in zip(arts, nlp.pipe((a.text for a in arts), batch_size=size), strict=True):
         art.doc = doc
         art.sentences = [Sentence(s.start_char, s.end_char) for s in _sentences(doc)]
     return arts

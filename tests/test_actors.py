@@ -78,7 +78,8 @@ def test_user_gazetteer_extends_the_shipped_one(tmp_path, monkeypatch):
     from narrascope.gazetteer import load_gazetteer
 
     extra = tmp_path / "mine.yaml"
-    extra.write_text("organisations:\n  - {name: Harbour Union, aliases: [Dockers' Union], kind: ORG}\n", encoding="utf-8")
+    extra.write_text("organisations:\n  - {name: Harbour Union, aliases: [Dockers' Union], kind: ORG}\n",
+                     encoding="utf-8")
     monkeypatch.setenv("NARRASCOPE_GAZETTEER", str(extra))
     settings._from_environment.cache_clear()
     assert load_gazetteer().lookup("dockers' union").name == "Harbour Union"

@@ -144,7 +144,8 @@ def test_same_article_twice_has_one_id(tmp_path):
 
 
 def test_read_text_accepts_html_strings():
-    html = "<html><body><article><h1>Head</h1><p>" + "A real paragraph of news text here. " * 8 + "</p></article></body></html>"
+    paragraph = "A real paragraph of news text here. " * 8
+    html = f"<html><body><article><h1>Head</h1><p>{paragraph}</p></article></body></html>"
     art = read_text(html)
     assert "A real paragraph of news text here." in art.text
 

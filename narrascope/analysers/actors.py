@@ -12,8 +12,9 @@ state they speak for ("Russian Foreign Ministry Spokeswoman" -> Russia). Pronoun
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..document import Actor, Article, Mention
 from ..gazetteer import Entry, Gazetteer, load_gazetteer, normalise_surface
@@ -96,7 +97,8 @@ def _strip_possessive(span: Any) -> Any:
 
 def _extend_hyphen(doc: Any, span: Any) -> Any:
     end = span.end
-    while end + 1 < len(doc) and doc[end].text in ("-", "‑") and not doc[end - 1].whitespace_ and not doc[end].whitespace_:
+    glued = lambda i: not doc[i].whitespace_  # noqa: E731
+    while end + 1 < len(doc) and doc[end].text in ("-", "‑") and glued(end - 1) and glued(end):
         end += 2
     return doc[span.start : end]
 

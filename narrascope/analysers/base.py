@@ -7,7 +7,8 @@ files, calls no network and touches no database. Models load lazily, once per pr
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from ..document import Article
 

@@ -14,8 +14,9 @@ The speaker token becomes an actor through the actor layer's mentions (names, ti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ..document import Actor, Article, Quote
 from ..registry import analysers
@@ -31,7 +32,7 @@ SPEECH_VERBS = {
     "mention", "comment", "remark", "speculate", "infer", "clarify", "continue", "conclude", "observe",
     "concede", "contend", "maintain", "reiterate", "underline", "underscore", "highlight", "point",
     "believe", "think", "estimate", "forecast", "indicate", "inform", "testify", "complain", "lament",
-    "boast", "joke", "quip", "charge", "counter", "retort", "demand", "proclaim", "announce", "signal",
+    "boast", "joke", "quip", "charge", "counter", "retort", "demand", "proclaim", "signal",
     "express", "react", "refer", "dismiss", "blast", "decry", "denounce", "hail", "welcome", "agree",
     "quote", "cite", "posit", "recount", "relate", "muse", "shout", "scream", "chant", "exclaim",
 }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import glob
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..document import Article
 from ..errors import InputError

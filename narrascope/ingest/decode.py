@@ -42,7 +42,8 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> str:
     except UnicodeDecodeError as exc:
         guess = _guess_encoding(data)
         hint = f"it looks like {guess}: re-run with --encoding {guess}" if guess else "re-save it as UTF-8"
-        raise InputError(source, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", hint) from None
+        problem = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        raise InputError(source, problem, hint) from None
 
 
 def _guess_encoding(data: bytes) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..document import Article
 from ..errors import InputError

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..document import Article
 from ..errors import InputError
@@ -63,5 +64,4 @@ def parquet_rows(path: str) -> Iterator[Row | InputError]:
     except ImportError:
         yield InputError(path, "reading Parquet needs pyarrow", "pip install 'narrascope[parquet]'")
         return
-    for n, row in enumerate(pq.read_table(path).to_pylist(), 1):
-        yield n, row
+    yield from enumerate(pq.read_table(path).to_pylist(), 1)

@@ -6,9 +6,10 @@ http(s) URLs, so a hostile page cannot inject markup or script into the report.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -35,7 +36,7 @@ def segments(text: str, spans: Iterable[tuple[int, int, str, str]]) -> list[Segm
     spans = [s for s in spans if 0 <= s[0] < s[1] <= len(text)]
     cuts = sorted({0, len(text), *(s[0] for s in spans), *(s[1] for s in spans)})
     out = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in zip(cuts, cuts[1:], strict=False):
         over = [s for s in spans if s[0] <= a and b <= s[1]]
         classes = sorted({s[2] for s in over})
         notes = list(dict.fromkeys(s[3] for s in over if s[3]))

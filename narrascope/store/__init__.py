@@ -7,8 +7,9 @@ re-run is idempotent and a run killed half way leaves only whole articles behind
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
 
@@ -48,7 +49,7 @@ class Store:
     def save(self, article: Article) -> None:
         """Write an article and all its layers, replacing what was stored for it before."""
         aid = article.id
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self.engine.begin() as conn:
             self._corpus_names(conn, article)
             for table in (t.mentions, t.quotes, t.findings, t.article_actors):
@@ -172,10 +173,10 @@ class Store:
                 )
                 rows = conn.execute(sql, {"q": _fts_query(query), "n": limit})
             else:
+                doc, query_ = "to_tsvector('english', title || ' ' || text)", "plainto_tsquery('english', :q)"
                 sql = text(
-                    "SELECT id, title, source, ts_headline('english', text, plainto_tsquery('english', :q)) AS snippet, "
-                    "ts_rank(to_tsvector('english', title || ' ' || text), plainto_tsquery('english', :q)) AS rank "
-                    "FROM articles WHERE to_tsvector('english', title || ' ' || text) @@ plainto_tsquery('english', :q) "
+                    f"SELECT id, title, source, ts_headline('english', text, {query_}) AS snippet, "
+                    f"ts_rank({doc}, {query_}) AS rank FROM articles WHERE {doc} @@ {query_} "
                     "ORDER BY rank DESC LIMIT :n"
                 )
                 rows = conn.execute(sql, {"q": query, "n": limit})
