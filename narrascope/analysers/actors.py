@@ -342,8 +342,8 @@ def _merge(cands: list[_Cand], gaz: Gazetteer) -> list[Actor]:
     by_id: dict[str, Actor] = {}
     for c in sorted(cands, key=lambda c: c.start):
         if c.kind == "PERSON":
-            toks = set(_tokens(c.name))
-            owners = [n for n, t in canon if toks <= set(t)]
+            names = set(_tokens(c.name))
+            owners = [n for n, t in canon if names <= set(t)]
             name = owners[0] if owners else c.name
         else:
             name = c.name

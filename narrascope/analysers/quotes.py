@@ -304,7 +304,7 @@ class _Finder:
     def _according(self, tok: Any) -> Quote | None:
         to = next((c for c in tok.children if c.lower_ == "to"), None)
         obj = next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
-        if obj is None:
+        if to is None or obj is None:
             return None
         sent = tok.sent
         phrase = {t.i for t in tok.subtree}
