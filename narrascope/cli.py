@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import typer
@@ -177,6 +178,135 @@ def _write_html(articles: list[Article], out: Path | None) -> None:
         err.print(f"wrote {out}")
 
 
+def _gather(paths: list[str], settings: Settings, store: Any, encoding: str | None = None,
+            source: str | None = None, published: str | None = None) -> tuple[list[Article], int]:
+    """Articles for ``paths``: files, folders, globs, URLs, stdin, or ids of stored articles.
+    New ones are analysed and stored; stored ones are read back. Returns (articles, failures)."""
+    from .ingest import expand, read
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline(settings=settings)
+    found: list[Article] = []
+    fresh: list[Article] = []
+    failed = 0
+    for item in paths:
+        stored = store.get(item) if store is not None and not Path(item).exists() and "*" not in item else None
+        if stored is not None:
+            found.append(stored)
+            continue
+        for got in read(list(expand([item])), encoding=encoding, source=source, published=published):
+            if isinstance(got, InputError):
+                failed += 1
+                err.print(f"[red]error[/red]: {got}")
+            elif store is not None and store.analysed(got.id, pipeline.versions):
+                found.append(store.get(got.id) or got)
+            else:
+                fresh.append(got)
+    with Progress(SpinnerColumn(), TextColumn("analysing"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True, disable=len(fresh) <= 3) as progress:
+        task = progress.add_task("analysing", total=len(fresh))
+        for art in pipeline.pipe(fresh):
+            if store is not None:
+                store.save(art)
+            found.append(art)
+            progress.advance(task)
+    unique = {a.id: a for a in found}
+    return list(unique.values()), failed
+
+
+@app.command()
+def threads(
+    paths: list[str] = typer.Argument(None, help="Articles to add first (files, folders, globs); none: list the store."),
+    fmt: str = typer.Option("table", "--format", "-f", help="jsonl | table"),
+    db: str | None = typer.Option(None, "--db"),
+    published: str | None = typer.Option(None, "--published", help="Publication date for inputs that do not say."),
+    source: str | None = typer.Option(None, "--source", help="Outlet name for inputs that do not say."),
+) -> None:
+    """Group articles into events and storylines; list each article with its thread ids."""
+    from .stories import list_threads, thread_articles
+    from .store import open_store
+
+    settings = _settings(db)
+    configure(settings)
+    store = open_store(settings.db)
+    failed = 0
+    if paths:
+        arts, failed = _gather(paths, settings, store, source=source, published=published)
+        thread_articles(arts, store)
+    records = list_threads(store)
+    if fmt == "jsonl":
+        for rec in records:
+            typer.echo(json.dumps(rec, ensure_ascii=False, default=str))
+    else:
+        from rich.table import Table
+
+        table = Table("storyline", "event", "published", "source", "title", "id", "duplicate of")
+        for r in sorted(records, key=lambda r: (r["storyline_id"], r["event_id"], r.get("published") or "")):
+            table.add_row(r["storyline_id"], r["event_id"], str(r.get("published") or ""), r.get("source") or "",
+                          r.get("title") or "", r["id"], r.get("duplicate_of") or "")
+        Console().print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def thread(
+    thread_id: str = typer.Argument(..., help="An event (ev-…) or storyline (st-…) id, or an article id."),
+    db: str | None = typer.Option(None, "--db"),
+    fmt: str = typer.Option("json", "--format", "-f", help="json | html (side by side)"),
+    out: Path | None = typer.Option(None, "--out", "-o"),
+) -> None:
+    """Show one thread; `--format html` compares its articles side by side."""
+    from .stories import compare_thread, thread_record
+    from .store import open_store
+
+    store = open_store(_settings(db).db)
+    try:
+        record = compare_thread(store, thread_id) if fmt == "html" else thread_record(store, thread_id)
+    except LookupError as exc:
+        err.print(f"[red]error[/red]: {exc.args[0] if exc.args else exc} (see `narrascope threads`)")
+        raise typer.Exit(1) from None
+    _emit_comparison(record, fmt, out)
+
+
+@app.command()
+def compare(
+    items: list[str] = typer.Argument(..., help="Two or more files or stored article ids."),
+    fmt: str = typer.Option("html", "--format", "-f", help="html | json"),
+    out: Path | None = typer.Option(None, "--out", "-o"),
+    db: str | None = typer.Option(None, "--db"),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not write to the database."),
+) -> None:
+    """Compare how articles cover the same story: shared facts, only-in facts, quotes, actors."""
+    from .stories import compare as compare_articles
+    from .store import open_store
+
+    settings = _settings(db)
+    configure(settings)
+    store = None if no_store else open_store(settings.db)
+    arts, failed = _gather(items, settings, store)
+    if len(arts) < 2:
+        err.print(f"[red]error[/red]: compare needs two or more distinct articles, got {len(arts)}")
+        raise typer.Exit(1)
+    _emit_comparison(compare_articles(arts), fmt, out)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _emit_comparison(data: dict[str, Any], fmt: str, out: Path | None) -> None:
+    if fmt == "html":
+        from .report.compare import render_compare
+
+        text = render_compare(data)
+    else:
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out}")
+
+
 @app.command()
 def show(
     article_id: str = typer.Argument(..., help="An article id (or a unique prefix)."),
@@ -240,6 +370,13 @@ def actors(
     for r in open_store(_settings(db).db).actor_index(limit):
         table.add_row(r["name"], r["kind"], str(r["articles"]), r["id"])
     Console().print(table)
+
+
+from .cli_tasks import evaluate_app, predict_app, train_app  # noqa: E402
+
+app.add_typer(train_app, name="train")
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(predict_app, name="predict")
 
 
 def run() -> None:

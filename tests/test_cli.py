@@ -79,3 +79,21 @@ def test_html_report_per_article_folder(tmp_path):
     files = sorted(out.glob("*.html"))
     assert len(files) == 2
     assert "Maria Zakharova" in "".join(f.read_text(encoding="utf-8") for f in files)
+
+
+def test_threads_thread_and_compare_commands(tmp_path):
+    db = str(tmp_path / "t.db")
+    res = runner.invoke(app, ["threads", str(EXAMPLES), "--db", db, "--format", "jsonl"])
+    assert res.exit_code == 0, res.output
+    recs = [json.loads(x) for x in res.stdout.splitlines()]
+    assert len(recs) == 2 and len({r["storyline_id"] for r in recs}) == 1 and len({r["event_id"] for r in recs}) == 2
+    res = runner.invoke(app, ["thread", recs[0]["storyline_id"], "--db", db])
+    assert res.exit_code == 0 and json.loads(res.stdout)
+    res = runner.invoke(app, ["thread", "st-nonexistent", "--db", db])
+    assert res.exit_code == 1
+    out = tmp_path / "cmp.html"
+    res = runner.invoke(app, ["compare", recs[0]["id"], recs[1]["id"], "--db", db, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Radio Free Asia" in out.read_text(encoding="utf-8")
+    res = runner.invoke(app, ["compare", recs[0]["id"], "--db", db])
+    assert res.exit_code == 1 and "two or more" in res.stderr
