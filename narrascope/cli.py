@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -216,15 +216,16 @@ def _gather(paths: list[str], settings: Settings, store: Any, encoding: str | No
 
 @app.command()
 def threads(
-    paths: list[str] = typer.Argument(None, help="Articles to add first (files, folders, globs); none: list the store."),
+    paths: list[str] = typer.Argument(
+        None, help="Articles to add first (files, folders, globs); none: list the store."),
     fmt: str = typer.Option("table", "--format", "-f", help="jsonl | table"),
     db: str | None = typer.Option(None, "--db"),
     published: str | None = typer.Option(None, "--published", help="Publication date for inputs that do not say."),
     source: str | None = typer.Option(None, "--source", help="Outlet name for inputs that do not say."),
 ) -> None:
     """Group articles into events and storylines; list each article with its thread ids."""
-    from .stories import list_threads, thread_articles
     from .store import open_store
+    from .stories import list_threads, thread_articles
 
     settings = _settings(db)
     configure(settings)
@@ -257,8 +258,8 @@ def thread(
     out: Path | None = typer.Option(None, "--out", "-o"),
 ) -> None:
     """Show one thread; `--format html` compares its articles side by side."""
-    from .stories import compare_thread, thread_record
     from .store import open_store
+    from .stories import compare_thread, thread_record
 
     store = open_store(_settings(db).db)
     try:
@@ -278,8 +279,8 @@ def compare(
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the database."),
 ) -> None:
     """Compare how articles cover the same story: shared facts, only-in facts, quotes, actors."""
-    from .stories import compare as compare_articles
     from .store import open_store
+    from .stories import compare as compare_articles
 
     settings = _settings(db)
     configure(settings)
