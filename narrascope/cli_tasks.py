@@ -1,0 +1,118 @@
+"""``narrascope train | evaluate | predict``: the shared-task side of the product.
+
+Each command only parses arguments and prints; the work is done by the analyser modules.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import NarrascopeError
+
+train_app = typer.Typer(help="Train a shipped model again from the research corpora.", no_args_is_help=True)
+evaluate_app = typer.Typer(help="Cross-validated official metrics on the research corpora.", no_args_is_help=True)
+predict_app = typer.Typer(help="Write shared-task submission files for a folder of documents.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+DATA_T10 = "SemEval-2025 T10 folder (e.g. …/semeval2025_t10/train_target_4_December_release)"
+
+
+def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except (NarrascopeError, FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _print_report(report: dict[str, Any], as_json: bool, title: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    table = Table(title=title, show_edge=False)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    per_label: dict[str, Any] = {}
+    for key, value in report.items():
+        if key.startswith("per_label") and isinstance(value, dict):
+            per_label[key] = value
+        elif isinstance(value, (int, float)):
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+        elif isinstance(value, dict) and all(isinstance(v, (int, float)) for v in value.values()) and len(value) <= 8:
+            for k, v in value.items():
+                table.add_row(f"{key} {k}", f"{v:.4f}" if isinstance(v, float) else str(v))
+    out.print(table)
+    for key, labels in per_label.items():
+        rows = [(name, m) for name, m in labels.items() if isinstance(m, dict)]
+        if not rows:
+            continue
+        cols = [c for c in ("precision", "recall", "f1", "support") if c in rows[0][1]]
+        tbl = Table(title=key.replace("_", " "), show_edge=False)
+        tbl.add_column("label", overflow="fold")
+        for c in cols:
+            tbl.add_column(c, justify="right")
+        for name, m in sorted(rows, key=lambda r: -float(r[1].get("support", 0) or 0)):
+            tbl.add_row(name, *(f"{m[c]:.3f}" if isinstance(m[c], float) else str(m[c]) for c in cols))
+        out.print(tbl)
+
+
+def _done(n: int, path: Path) -> None:
+    err.print(f"wrote {n} document(s) to {path}")
+
+
+# ---- narratives (SemEval-2025 T10 subtasks 2 and 3) ----------------------------------------------
+@train_app.command("narratives")
+def train_narratives(
+    data: Path = typer.Option(..., "--data", help=DATA_T10),
+    model_out: Path | None = typer.Option(None, "--out", help="Model folder (default: the shipped one)."),
+    lang: str = typer.Option("EN", "--lang"),
+) -> None:
+    """Train the narratives model (reproduces the shipped one)."""
+    from .analysers import narratives
+
+    report = _run(narratives.train, data, model_out or narratives.MODEL_DIR, lang=lang)
+    typer.echo(json.dumps(report, indent=2, default=str))
+
+
+@evaluate_app.command("narratives")
+def evaluate_narratives(
+    data: Path = typer.Option(..., "--data", help=DATA_T10),
+    folds: int = typer.Option(5, "--folds"),
+    lang: str = typer.Option("EN", "--lang"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """F1-samples (fine and coarse) and per-label P/R/F1 in k-fold cross-validation."""
+    from .analysers import narratives
+
+    report = _run(narratives.evaluate, data, folds=folds, lang=lang)
+    _print_report(report, as_json, "narratives, cross-validated")
+
+
+@predict_app.command("semeval2025-st2")
+def predict_st2(
+    docs: Path = typer.Argument(..., help="Folder of documents (title line, blank line, body)."),
+    dest: Path = typer.Option(..., "--out", help="Submission file."),
+) -> None:
+    """Subtask 2: narratives and subnarratives per document."""
+    from .analysers import narratives
+
+    _done(_run(narratives.predict_st2, docs, dest), dest)
+
+
+@predict_app.command("semeval2025-st3")
+def predict_st3(
+    docs: Path = typer.Argument(..., help="Folder of documents."),
+    dominant: Path = typer.Option(..., "--dominant", help="The task's dominant-narratives file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file."),
+) -> None:
+    """Subtask 3: an explanation of each document's given dominant narrative."""
+    from .analysers import narratives
+
+    _done(_run(narratives.predict_st3, docs, dominant, dest), dest)
