@@ -116,3 +116,41 @@ def predict_st3(
     from .analysers import narratives
 
     _done(_run(narratives.predict_st3, docs, dominant, dest), dest)
+
+
+# ---- roles (SemEval-2025 T10 subtask 1) ----------------------------------------------------------
+@train_app.command("roles")
+def train_roles(
+    data: Path = typer.Option(..., "--data", help=DATA_T10 + " or its EN folder"),
+    model_out: Path | None = typer.Option(None, "--out", help="Model folder (default: the shipped one)."),
+) -> None:
+    """Train the entity-framing model (reproduces the shipped one)."""
+    from .analysers import roles
+
+    _run(roles.train, data, model_out or roles.MODEL_DIR)
+    err.print(f"saved the roles model to {model_out or roles.MODEL_DIR}")
+
+
+@evaluate_app.command("roles")
+def evaluate_roles(
+    data: Path = typer.Option(..., "--data", help=DATA_T10 + " or its EN folder"),
+    folds: int = typer.Option(5, "--folds"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Exact match ratio of fine roles, main-role accuracy and micro P/R/F1 in cross-validation by article."""
+    from .analysers import roles
+
+    report = _run(roles.evaluate, data, folds=folds)
+    _print_report(report, as_json, "roles, cross-validated by article")
+
+
+@predict_app.command("semeval2025-st1")
+def predict_st1(
+    docs: Path = typer.Argument(..., help="Folder of documents."),
+    mentions: Path = typer.Option(..., "--mentions", help="The task's entity-mentions file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file."),
+) -> None:
+    """Subtask 1: main and fine roles of each given entity mention."""
+    from .analysers import roles
+
+    _done(_run(roles.predict_st1, docs, mentions, dest), dest)

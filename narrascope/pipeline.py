@@ -15,9 +15,10 @@ from .nlp import parse
 from .registry import analysers as registry
 from .settings import Settings, get_settings
 
-#: Built-in analysers, in the order they run; importing the module registers it.
+#: Analysers run by default, in order; importing a module registers its analyser.
 BUILTIN = ("actors", "quotes")
-_MODULES = {"actors": "narrascope.analysers.actors", "quotes": "narrascope.analysers.quotes"}
+#: Every analyser shipped with narrascope (the others are opt-in: ``--analysers``).
+_MODULES = {name: f"narrascope.analysers.{name}" for name in ("actors", "quotes", "narratives", "techniques", "roles")}
 
 
 def _load(name: str) -> Any:

@@ -97,3 +97,24 @@ def test_threads_thread_and_compare_commands(tmp_path):
     assert "Radio Free Asia" in out.read_text(encoding="utf-8")
     res = runner.invoke(app, ["compare", recs[0]["id"], "--db", db])
     assert res.exit_code == 1 and "two or more" in res.stderr
+
+
+def test_predict_semeval2025_st1_and_its_errors(tmp_path):
+    fixtures = EXAMPLES.parent / "tests" / "fixtures" / "roles"
+    out = tmp_path / "st1.txt"
+    res = runner.invoke(app, ["predict", "semeval2025-st1", str(fixtures / "docs"), "--mentions",
+                              str(fixtures / "mentions.txt"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows and all(r[4] in ("Protagonist", "Antagonist", "Innocent") for r in rows)
+    res = runner.invoke(app, ["predict", "semeval2025-st1", str(fixtures / "docs"), "--mentions",
+                              str(fixtures / "bad_offsets.txt"), "--out", str(tmp_path / "x.txt")])
+    assert res.exit_code == 2 and "bad_offsets.txt:" in res.stderr
+
+
+def test_cast_in_json_and_html_when_roles_run(tmp_path):
+    out = tmp_path / "r.html"
+    res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--analysers", "actors,quotes,roles", "--no-store",
+                              "--format", "html", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "<h3>Cast</h3>" in out.read_text(encoding="utf-8")

@@ -1,0 +1,130 @@
+"""Entity-framing (roles) benchmark: 5-fold CV by article on the English SemEval-2025 T10 ST1 data.
+
+Reports the official measures (EMR of the fine-role set, main-role accuracy, micro P/R/F1) for
+the shipped configuration, the majority baseline and ablations (one feature block left out, or
+one block alone). Writes ``bench/results/roles.json`` and prints a markdown table.
+
+    python bench/bench_roles.py [--data ../shared/data/raw/semeval2025_t10] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from narrascope.analysers.roles import (
+    FEATURE_PARTS,
+    RoleModel,
+    build_contexts,
+    cross_validate,
+    featurise,
+    get_encoder,
+    load_labelled,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "raw" / "semeval2025_t10"
+PUBLISHED = [
+    ("3rd place (avg. of 5 languages, test)", 0.84, 0.41),
+    ("zero-shot LLM system", 0.894, 0.345),
+    ("majority baseline (dev)", 0.809, 0.124),
+]
+
+
+class CachedEncoder:
+    """Embeds each distinct text once across all ablations."""
+
+    def __init__(self, name: str) -> None:
+        self.encode = get_encoder(name)
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if todo:
+            self.cache.update(zip(todo, self.encode(todo), strict=False))
+        return np.stack([self.cache[t] for t in texts])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="skip the single-block ablations")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "roles.json"))
+    args = ap.parse_args()
+
+    t0 = time.time()
+    data = load_labelled(args.data)
+    base = RoleModel()
+    enc = CachedEncoder(base.encoder)
+    contexts = [
+        c for art, sp in zip(data.articles, data.spans, strict=False) for c in build_contexts(art, sp)
+    ]
+    params = {
+        "encoder": base.encoder,
+        "c_main": base.c_main,
+        "c_fine": base.c_fine,
+        "fine_threshold": base.fine_threshold,
+    }
+
+    def run(parts: Sequence[str]) -> dict:
+        X = featurise(contexts, enc, parts)
+        return cross_validate(X, data.records, args.folds, args.seed, parts=list(parts), **params)
+
+    plan = [("shipped (all blocks)", list(FEATURE_PARTS))]
+    plan += [(f"without {p}", [q for q in FEATURE_PARTS if q != p]) for p in FEATURE_PARTS]
+    if not args.quick:
+        plan += [(f"only {p}", [p]) for p in FEATURE_PARTS if p != "cross"]
+    meta = {
+        "task": "SemEval-2025 T10 subtask 1 (entity framing), English train, CV by article",
+        "mentions": len(data.records),
+        "articles": len(data.articles),
+        "folds": args.folds,
+        "seed": args.seed,
+        "params": params,
+    }
+    rows: dict[str, dict] = {}
+    for name, parts in plan:
+        rows[name] = run(parts)
+        print(f"{name}: main {rows[name]['main_role_accuracy']:.3f} EMR {rows[name]['emr']:.3f}", flush=True)
+        write(rows, meta, Path(args.out), time.time() - t0)
+    print_table(rows, meta)
+
+
+def write(rows: dict[str, dict], meta: dict, out: Path, seconds: float) -> None:
+    measures = ("emr", "main_role_accuracy", "micro_precision", "micro_recall", "micro_f1")
+    result = {
+        **meta,
+        "majority_baseline": rows["shipped (all blocks)"]["majority_baseline"],
+        "results": {k: {m: v[m] for m in measures} | {"fold_std": v["fold_std"]} for k, v in rows.items()},
+        "published": [{"system": s, "main_role_accuracy": a, "emr": e} for s, a, e in PUBLISHED],
+        "seconds": round(seconds, 1),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+def print_table(rows: dict[str, dict], meta: dict) -> None:
+    print(
+        f"| system ({meta['mentions']} mentions, {meta['folds']}-fold CV by article) | main-role acc. | EMR "
+        "| micro P | micro R | micro F1 |"
+    )
+    print("|---|---|---|---|---|---|")
+    table = [("majority baseline (train CV)", rows["shipped (all blocks)"]["majority_baseline"])]
+    for name, r in table + list(rows.items()):
+        print(
+            f"| {name} | {r['main_role_accuracy']:.3f} | {r['emr']:.3f} | {r['micro_precision']:.3f} "
+            f"| {r['micro_recall']:.3f} | {r['micro_f1']:.3f} |"
+        )
+    for s, a, e in PUBLISHED:
+        print(f"| published: {s} | {a:.3f} | {e:.3f} | | | |")
+
+
+if __name__ == "__main__":
+    main()

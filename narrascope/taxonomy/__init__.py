@@ -1,0 +1,1 @@
+"""Taxonomies shipped as data files, with their loaders."""
