@@ -16,7 +16,7 @@ from .registry import analysers as registry
 from .settings import Settings, get_settings
 
 #: Analysers run by default, in order; importing a module registers its analyser.
-BUILTIN = ("actors", "quotes")
+BUILTIN = ("actors", "quotes", "narratives")
 #: Every analyser shipped with narrascope (the others are opt-in: ``--analysers``).
 _MODULES = {name: f"narrascope.analysers.{name}" for name in ("actors", "quotes", "narratives", "techniques", "roles")}
 

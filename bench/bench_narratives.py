@@ -1,0 +1,172 @@
+"""Narratives benchmark: 5-fold CV (official F1-samples) of the shipped configuration and its ablations,
+plus milliseconds per article on top of the shared parse.
+
+    python bench/bench_narratives.py [--data ../shared/data/raw/semeval2025_t10] [--only full,no_gate]
+
+Writes bench/results/narratives.json and prints a markdown table. Thresholds are tuned inside each
+training fold (inner CV); nothing is tuned on a test fold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from narrascope.analysers.narratives import (
+    NarrativeAnalyser,
+    NarrativeConfig,
+    cross_validate,
+    document_vectors,
+    load_model,
+)
+from narrascope.document import Article
+from narrascope.evaluate.semeval2025 import load_dataset
+from narrascope.taxonomy.narratives import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "raw" / "semeval2025_t10"
+OUT = ROOT / "bench" / "results" / "narratives.json"
+
+SHIPPED = (
+    load_model().config
+    if (ROOT / "narrascope" / "models" / "narratives" / "model.json").is_file()
+    else NarrativeConfig()
+)
+ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
+    "full": ("shipped configuration", SHIPPED),
+    "no_gate": ("without the 'Other' gate", replace(SHIPPED, gate=False)),
+    "no_topic": ("without the topic gate", replace(SHIPPED, topic=False)),
+    "no_gates": ("without both gates", replace(SHIPPED, gate=False, topic=False)),
+    "no_hierarchy": ("fine labels not restricted to predicted coarse", replace(SHIPPED, hierarchy=False)),
+    "no_definitions": (
+        "without label definitions as training documents",
+        replace(SHIPPED, definitions=False),
+    ),
+    "embeddings": ("+ MiniLM document-vector heads (ensemble)", replace(SHIPPED, embeddings=True)),
+    "C3": ("stronger regularisation, C=3", replace(SHIPPED, C=3.0)),
+    "C30": ("weaker regularisation, C=30", replace(SHIPPED, C=30.0)),
+    "unbalanced": ("heads without class balancing", replace(SHIPPED, class_weight=None)),
+    "unigrams": ("word unigrams only", replace(SHIPPED, ngram_max=1)),
+}
+PUBLISHED = [
+    ("2nd place, EN test (zero-shot GPT-4o-mini)", 0.55, 0.43),
+    ("random baseline (dev)", 0.106, 0.000),
+]
+
+
+def doc_vectors(texts: list[str], ids: list[str]) -> np.ndarray:
+    """MiniLM document vectors, cached next to the results (derived numbers only, no text)."""
+    cache = Path.home() / ".cache" / "narrascope" / "bench_narratives_vectors.npz"
+    if cache.is_file():
+        data = np.load(cache)
+        if list(data["ids"]) == ids:
+            return data["vectors"]
+    vecs = document_vectors(texts)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cache, ids=np.array(ids), vectors=vecs)
+    return vecs
+
+
+def speed(texts: list[str], n: int = 40) -> dict[str, float]:
+    """ms per article of the analyser (evidence and explanation included) on parsed articles."""
+    from narrascope.nlp import parse
+
+    arts = [Article(text=t, title=t.split("\n", 1)[0]) for t in texts[:n]]
+    t0 = time.perf_counter()
+    parse(arts)
+    parse_ms = (time.perf_counter() - t0) * 1000 / len(arts)
+    analyser = NarrativeAnalyser()
+    analyser(arts[0])  # load the model outside the timing
+    t0 = time.perf_counter()
+    for a in arts:
+        analyser(a)
+    ms = (time.perf_counter() - t0) * 1000 / len(arts)
+    return {"articles": len(arts), "ms_per_article": round(ms, 2), "parse_ms_per_article": round(parse_ms, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--only", default="", help="comma-separated ablation names (default: all)")
+    ap.add_argument("--no-speed", action="store_true")
+    args = ap.parse_args()
+
+    tax = load_taxonomy()
+    ds = load_dataset(args.data, "EN", tax)
+    ids = ds.ids
+    texts = [ds.texts[i] for i in ids]
+    coarse = [ds.labels[i].coarse for i in ids]
+    fine = [ds.labels[i].fine for i in ids]
+    names = [n for n in args.only.split(",") if n] or list(ABLATIONS)
+    rows: dict[str, dict] = {}
+    per_label: dict[str, dict] = {}
+    vecs = None
+    for name in names:
+        what, cfg = ABLATIONS[name]
+        if cfg.embeddings and vecs is None:
+            vecs = doc_vectors(texts, ids)
+        t0 = time.time()
+        r = cross_validate(
+            texts, coarse, fine, cfg, tax, args.folds, args.seed, vecs if cfg.embeddings else None
+        )
+        rows[name] = {
+            "what": what,
+            "f1_samples_coarse": round(r["f1_samples_coarse"], 4),
+            "f1_samples_fine": round(r["f1_samples_fine"], 4),
+            "seconds": round(time.time() - t0, 1),
+            "per_fold": r["per_fold"],
+        }
+        if name == "full":
+            per_label = {"per_label_coarse": r["per_label_coarse"], "per_label_fine": r["per_label_fine"]}
+        print(f"{name}: coarse {r['f1_samples_coarse']:.3f} fine {r['f1_samples_fine']:.3f}", flush=True)
+    other = [["Other"]] * len(ids)
+    from narrascope.evaluate.semeval2025 import f1_samples
+
+    # Re-read just before writing: several runs with --only may share the file.
+    prev = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    rows = {**prev.get("ablations", {}), **rows}
+    result = {
+        **prev,
+        **per_label,
+        "dataset": {
+            "path": "semeval2025_t10 EN train",
+            "documents": len(ids),
+            "narrative_documents": sum(c != ["Other"] for c in coarse),
+        },
+        "protocol": f"{args.folds}-fold CV by article, seed {args.seed}; thresholds tuned by inner CV on "
+        "each training fold; official F1-samples (coarse over 22 labels, fine over the 91 official labels)",
+        "other_everywhere": {
+            "f1_samples_coarse": round(f1_samples(coarse, other, tax.coarse_labels)[0], 4),
+            "f1_samples_fine": round(f1_samples(fine, other, tax.official_fine_labels)[0], 4),
+        },
+        "ablations": rows,
+    }
+    if not args.no_speed:
+        result["speed"] = speed(texts)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=1) + "\n")
+
+    print("\n| system | F1-samples coarse | F1-samples fine |\n|---|---|---|")
+    for name, row in rows.items():
+        print(f"| {name}: {row['what']} | {row['f1_samples_coarse']:.3f} | {row['f1_samples_fine']:.3f} |")
+    oe = result["other_everywhere"]
+    print(f"| 'Other' everywhere | {oe['f1_samples_coarse']:.3f} | {oe['f1_samples_fine']:.3f} |")
+    for what, c, f in PUBLISHED:
+        print(f"| published: {what} | {c:.3f} | {f:.3f} |")
+    if "speed" in result:
+        s = result["speed"]
+        print(
+            f"\nspeed: {s['ms_per_article']} ms per article on top of the parse "
+            f"({s['parse_ms_per_article']} ms parse), {s['articles']} articles"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,919 @@
+"""Narrative detection (SemEval-2025 Task 10 taxonomy): multi-label, two levels, with evidence.
+
+The model is a cascade of linear heads over TF-IDF word n-grams (optionally averaged with heads over
+MiniLM sentence embeddings):
+
+1. a *gate*: does the article carry any narrative of the taxonomy, or is it ``Other``?
+2. a *topic*: which domain (``URW`` war, ``CC`` climate): only that domain's labels may be predicted;
+3. coarse narratives of that domain (at least the best one, more above a threshold);
+4. fine narratives inside each predicted coarse one (the best one, more above a threshold; the
+   catch-all ``<coarse>: Other`` is a label like any other).
+
+The label definitions and examples of the taxonomy are added as short extra training documents.
+Thresholds are global (not per label: per-label thresholds overfit with ~200 narrative articles) and
+are chosen on out-of-fold predictions inside the training data. Evidence sentences are the ones whose
+own features push the label's linear score most; the explanation quotes the strongest of them.
+
+The artefact is plain data: ``model.npz`` (arrays) and ``model.json`` (vocabulary, labels, thresholds).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..document import Article, Finding, Sentence
+from ..registry import analysers
+from ..taxonomy.narratives import Taxonomy, load_taxonomy
+
+VERSION = "1.0.0"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "narratives"
+MAX_EXPLANATION_WORDS = 80
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@dataclass
+class NarrativeConfig:
+    """What the model uses; each switch is one ablation of ``bench/bench_narratives.py``."""
+
+    gate: bool = True  # "Other" vs narrative head
+    topic: bool = True  # restrict labels to the predicted domain
+    hierarchy: bool = True  # fine labels only inside predicted coarse labels
+    definitions: bool = True  # taxonomy definitions/examples as extra training documents
+    embeddings: bool = False  # average TF-IDF heads with heads over MiniLM document vectors
+    embed_weight: float = 0.5
+    C: float = 10.0
+    class_weight: str | None = "balanced"
+    max_features: int = 40000
+    ngram_max: int = 2
+    min_df: int = 2
+    inner_folds: int = 4
+    seed: int = 13
+
+
+@dataclass
+class Thresholds:
+    gate: float = 0.5
+    coarse: float = 0.5  # absolute probability for extra coarse labels beyond the best
+    fine: float = 0.5  # same for fine labels inside a coarse label
+    relative: float = 0.0  # extra labels must also reach this fraction of the best score
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+_SPLIT = re.compile(r"[^\n]+")
+_SENT_END = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
+_CLAUSE = re.compile(r"[,;:()\u2014\u2013]\s*|\s-\s")
+_WORD = re.compile(r"\w[\w'\u2019-]*")
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """A simple splitter (lines, then sentence ends) for articles that were not parsed."""
+    out: list[Sentence] = []
+    for line in _SPLIT.finditer(text):
+        start = line.start()
+        for m in _SENT_END.finditer(line.group()):
+            out.append(Sentence(start, line.start() + m.start()))
+            start = line.start() + m.end()
+        out.append(Sentence(start, line.end()))
+    return [s for s in out if text[s.start : s.end].strip()]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def _vectorizer(cfg: NarrativeConfig, vocabulary: dict[str, int] | None = None) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        ngram_range=(1, cfg.ngram_max),
+        sublinear_tf=True,
+        min_df=cfg.min_df,
+        max_df=0.9,
+        max_features=cfg.max_features,
+        strip_accents="unicode",
+        lowercase=True,
+        dtype=np.float32,
+        vocabulary=vocabulary,
+    )
+
+
+def document_vectors(texts: Sequence[str], sentences: Sequence[list[Sentence]] | None = None) -> np.ndarray:
+    """Mean MiniLM vector of each text's sentences (normalised)."""
+    from ..embed import embed
+
+    spans = sentences or [split_sentences(t) for t in texts]
+    flat = [t[s.start : s.end][:1000] for t, ss in zip(texts, spans, strict=True) for s in ss[:80]]
+    vecs = embed(flat) if flat else np.zeros((0, 384), np.float32)
+    out = np.zeros((len(texts), vecs.shape[1] if len(vecs) else 384), np.float32)
+    i = 0
+    for r, ss in enumerate(spans):
+        n = min(len(ss), 80)
+        if n:
+            out[r] = vecs[i : i + n].mean(0)
+            i += n
+    out /= np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-9, None)
+    return out
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Heads:
+    """One-vs-rest linear heads: ``sigmoid(X @ W.T + b)`` for each label."""
+
+    labels: list[str]
+    W: np.ndarray
+    b: np.ndarray
+
+    def proba(self, X: Any) -> np.ndarray:
+        return _sigmoid(np.asarray(X @ self.W.T) + self.b) if self.labels else np.zeros((X.shape[0], 0))
+
+
+def _lbfgs(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray, iters: int = 300, memory: int = 10
+) -> np.ndarray:
+    """Minimise a smooth function with L-BFGS and backtracking (plain numpy: scipy's L-BFGS-B
+    spends far more time in its own bookkeeping than in our objective for these sizes)."""
+    f, g = fun(x)
+    hist: list[tuple[np.ndarray, np.ndarray, float]] = []
+    for it in range(iters):
+        q = g.copy()
+        alphas = []
+        for s, y, rho in reversed(hist):
+            a = rho * (s @ q)
+            alphas.append(a)
+            q -= a * y
+        if hist:
+            s, y, _ = hist[-1]
+            q *= (s @ y) / (y @ y)
+        else:
+            q /= max(1.0, float(np.abs(g).max()))
+        for (s, y, rho), a in zip(hist, reversed(alphas), strict=True):
+            q += s * (a - rho * (y @ q))
+        d = -q
+        slope = float(g @ d)
+        if slope >= 0:  # not a descent direction: restart from the gradient
+            hist.clear()
+            d, slope = -g, -float(g @ g)
+        t = 1.0
+        while True:
+            x_new = x + t * d
+            f_new, g_new = fun(x_new)
+            if f_new <= f + 1e-4 * t * slope or t < 1e-8:
+                break
+            t *= 0.5
+        s, y = x_new - x, g_new - g
+        if s @ y > 1e-10:
+            hist.append((s, y, 1.0 / float(s @ y)))
+            if len(hist) > memory:
+                hist.pop(0)
+        done = f - f_new < 1e-7 * max(abs(f_new), 1.0) and it > 5
+        x, f, g = x_new, f_new, g_new
+        if done:
+            break
+    return x
+
+
+def _fit_heads(
+    X: Any, Y: np.ndarray, labels: list[str], cfg: NarrativeConfig, rows: np.ndarray | None = None
+) -> Heads:
+    """L2 logistic regression for all heads at once, solved in the span of the training rows.
+
+    With far fewer articles than features the weights are ``W = A @ X``, so L-BFGS runs over the
+    small ``A`` (heads x articles) with the Gram matrix; the optimum is the same as in feature space.
+    ``rows[j]`` selects the articles head ``j`` learns from; classes are balanced per head.
+    """
+    Yf = Y.astype(np.float64)
+    M = np.ones_like(Yf) if rows is None else rows.T.astype(np.float64)
+    pos, neg = (Yf * M).sum(0), ((1 - Yf) * M).sum(0)
+    keep = np.flatnonzero((pos > 0) & (neg > 0))
+    if not len(keep):
+        return Heads([], np.zeros((0, X.shape[1]), np.float32), np.zeros(0, np.float32))
+    Yf, M, pos, neg = Yf[:, keep], M[:, keep], pos[keep], neg[keep]
+    if cfg.class_weight == "balanced":
+        S = M * (Yf * (M.sum(0) / (2 * pos)) + (1 - Yf) * (M.sum(0) / (2 * neg)))
+    else:
+        S = M
+    n, k = Yf.shape
+    G = X @ X.T
+    G = np.asarray(G.todense() if hasattr(G, "todense") else G, dtype=np.float64)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        A, b = theta[: k * n].reshape(k, n), theta[k * n :]
+        Z = G @ A.T + b
+        AG = A @ G
+        loss = float((S * (np.logaddexp(0, Z) - Yf * Z)).sum() + 0.5 / cfg.C * (A * AG).sum())
+        R = S * (_sigmoid(Z) - Yf)
+        return loss, np.concatenate([(R.T @ G + AG / cfg.C).ravel(), R.sum(0)])
+
+    x = _lbfgs(objective, np.zeros(k * n + k))
+    A, b = x[: k * n].reshape(k, n), x[k * n :]
+    W = np.asarray(X.T @ A.T).T if hasattr(X, "tocsr") else A @ X
+    return Heads([labels[j] for j in keep], W.astype(np.float32), b.astype(np.float32))
+
+
+class LabelSpace:
+    """Column order of score matrices: coarse and fine labels without ``Other``, fine grouped by parent."""
+
+    def __init__(self, tax: Taxonomy) -> None:
+        self.tax = tax
+        self.coarse = [c for c in tax.coarse_labels if c != tax.other]
+        self.domains = sorted({tax.domain_of(c) for c in self.coarse})
+        fine = [f for f in tax.fine_labels if f != tax.other]
+        self.fine = sorted(fine, key=lambda f: self.coarse.index(tax.parent(f)))
+        self.coarse_domain = np.array([self.domains.index(tax.domain_of(c)) for c in self.coarse])
+        self.parent = np.array([self.coarse.index(tax.parent(f)) for f in self.fine])
+        self.group_starts = np.array([int(np.argmax(self.parent == j)) for j in range(len(self.coarse))])
+        self.other_child = np.array([self.fine.index(tax.other_of(c)) for c in self.coarse])
+
+    def onehot(self, rows: Sequence[Iterable[str]], level: str) -> np.ndarray:
+        """Gold matrix with ``Other`` as the last column."""
+        labels = self.coarse if level == "coarse" else self.fine
+        index = {lab: i for i, lab in enumerate(labels)}
+        out = np.zeros((len(rows), len(labels) + 1), dtype=bool)
+        for r, labs in enumerate(rows):
+            for lab in labs:
+                out[r, index.get(lab, len(labels))] = True
+        return out
+
+
+@dataclass
+class ScoreMatrix:
+    """Probabilities of n articles; -1 marks a label without a trained head."""
+
+    gate: np.ndarray  # (n,)
+    domain: np.ndarray  # (n, domains)
+    coarse: np.ndarray  # (n, coarse)
+    fine: np.ndarray  # (n, fine)
+
+    def take(self, idx: np.ndarray) -> ScoreMatrix:
+        return ScoreMatrix(self.gate[idx], self.domain[idx], self.coarse[idx], self.fine[idx])
+
+    @staticmethod
+    def concat(parts: Sequence[tuple[np.ndarray, ScoreMatrix]], n: int) -> ScoreMatrix:
+        first = parts[0][1]
+        out = ScoreMatrix(
+            np.zeros(n),
+            np.zeros((n, first.domain.shape[1])),
+            np.zeros((n, first.coarse.shape[1])),
+            np.zeros((n, first.fine.shape[1])),
+        )
+        for idx, sm in parts:
+            out.gate[idx], out.domain[idx], out.coarse[idx], out.fine[idx] = (
+                sm.gate,
+                sm.domain,
+                sm.coarse,
+                sm.fine,
+            )
+        return out
+
+
+def decide(
+    S: ScoreMatrix, th: Thresholds, space: LabelSpace, cfg: NarrativeConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores -> boolean label matrices (coarse, fine; ``Other`` last): gate, topic, best + threshold."""
+    c = S.coarse.copy()
+    if cfg.topic and S.domain.shape[1]:
+        dom = S.domain.argmax(1)
+        c[space.coarse_domain[None, :] != dom[:, None]] = -1.0
+    best = c.max(1, keepdims=True)
+    ch = (c >= 0) & ((c == best) | ((c >= th.coarse) & (c >= th.relative * best)))
+    other = best[:, 0] < 0
+    if cfg.gate:
+        other |= S.gate < th.gate
+    allowed = ch[:, space.parent]
+    f = np.where(allowed, S.fine, -1.0)
+    top = np.maximum.reduceat(f, space.group_starts, axis=1)  # best fine score inside each coarse label
+    top_f = top[:, space.parent]
+    chf = (f >= 0) & ((f == top_f) | ((f >= th.fine) & (f >= th.relative * top_f)))
+    orphan = ch & (top < 0)  # a chosen coarse label with no fine head: its catch-all
+    chf[:, space.other_child] |= orphan
+    if not cfg.hierarchy:  # fine labels above threshold may add their parent
+        fd = S.fine.copy()
+        if cfg.topic and S.domain.shape[1]:
+            fd[space.coarse_domain[space.parent][None, :] != dom[:, None]] = -1.0
+        extra = fd >= max(th.fine, 0.0) + 1e-12
+        chf |= extra
+        np.logical_or.at(ch.T, space.parent, extra.T)
+    ch[other], chf[other] = False, False
+    oc = np.concatenate([ch, other[:, None]], 1)
+    of = np.concatenate([chf, other[:, None]], 1)
+    return oc, of
+
+
+def _f1_rows(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Per-article F1 of boolean label matrices."""
+    denom = gold.sum(1) + pred.sum(1)
+    return np.where(denom > 0, 2 * (gold & pred).sum(1) / np.maximum(denom, 1), 0.0)
+
+
+def tune_thresholds(
+    S: ScoreMatrix, gold_c: np.ndarray, gold_f: np.ndarray, space: LabelSpace, cfg: NarrativeConfig
+) -> Thresholds:
+    """Global thresholds maximising mean(F1-samples coarse, fine) on out-of-fold scores (grid search)."""
+    best, best_th = -1.0, Thresholds()
+    grid = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01)
+    # The gate only replaces a row's labels by "Other", so decide once without it and mix per gate value.
+    ungated = replace(cfg, gate=False)
+    other_row = (_f1_rows(gold_c, _other_only(gold_c)) + _f1_rows(gold_f, _other_only(gold_f))) / 2
+    gates = np.arange(0.25, 0.8, 0.05) if cfg.gate else np.array([-1.0])
+    for tc in grid:
+        for tf in grid:
+            for rel in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+                pc, pf = decide(S, Thresholds(0.0, tc, tf, rel), space, ungated)
+                row = (_f1_rows(gold_c, pc) + _f1_rows(gold_f, pf)) / 2
+                for g in gates:
+                    score = float(np.where(S.gate < g, other_row, row).mean())
+                    if score > best + 1e-9:
+                        best, best_th = (
+                            score,
+                            Thresholds(round(float(g), 2) if cfg.gate else 0.5, tc, tf, rel),
+                        )
+    return best_th
+
+
+def _other_only(gold: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(gold)
+    out[:, -1] = True
+    return out
+
+
+def kfold(n: int, k: int, seed: int) -> list[np.ndarray]:
+    """Random k-fold split of ``range(n)`` (fixed seed)."""
+    order = np.random.default_rng(seed).permutation(n)
+    return [np.sort(order[i::k]) for i in range(k)]
+
+
+@dataclass
+class Prediction:
+    """Labels of one article with their scores (``Other`` alone when nothing applies)."""
+
+    coarse: list[str]
+    fine: list[str]
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+class NarrativeModel:
+    """Estimator with ``fit``, ``predict``, ``save`` and ``load``."""
+
+    def __init__(self, taxonomy: Taxonomy | None = None, config: NarrativeConfig | None = None) -> None:
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.config = config or NarrativeConfig()
+        self.space = LabelSpace(self.taxonomy)
+        self.thresholds = Thresholds()
+        self.vectorizer: Any = None
+        self.heads: dict[str, Heads] = {}
+        self.emb_heads: dict[str, Heads] = {}
+        self.meta: dict[str, Any] = {}
+
+    # -- training --------------------------------------------------------------------------------
+
+    def pseudo_documents(self) -> tuple[list[str], list[list[str]], list[list[str]]]:
+        """One short training document per fine label: its name, definition and examples."""
+        texts, coarse, fine = [], [], []
+        for f in self.taxonomy.fine:
+            if not f.definition and not f.examples:
+                continue
+            name = f.label.split(": ")[-1]
+            texts.append(" ".join([name + ".", f.definition, *f.examples]))
+            coarse.append([self.taxonomy.parent(f.label)])
+            fine.append([f.label])
+        return texts, coarse, fine
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        coarse: Sequence[list[str]],
+        fine: Sequence[list[str]],
+        doc_vectors: np.ndarray | None = None,
+        tune: bool = True,
+    ) -> NarrativeModel:
+        """Train on articles and their gold labels; ``tune`` chooses thresholds by inner CV."""
+        if not texts:
+            raise ValueError("empty training set: no labelled documents")
+        from threadpoolctl import threadpool_limits
+
+        # Small matrices: one BLAS thread is much faster than several fighting over shared cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(texts, coarse, fine, doc_vectors, tune)
+
+    def _fit(
+        self,
+        texts: Sequence[str],
+        coarse: Sequence[list[str]],
+        fine: Sequence[list[str]],
+        doc_vectors: np.ndarray | None,
+        tune: bool,
+    ) -> NarrativeModel:
+        cfg, n = self.config, len(texts)
+        all_texts, all_c, all_f = list(texts), [list(c) for c in coarse], [list(f) for f in fine]
+        if cfg.definitions:
+            pt, pc, pf = self.pseudo_documents()
+            all_texts, all_c, all_f = all_texts + pt, all_c + pc, all_f + pf
+        self.vectorizer = _vectorizer(cfg)
+        X = self.vectorizer.fit_transform(all_texts).tocsr()
+        V = None
+        if cfg.embeddings:
+            real = doc_vectors if doc_vectors is not None else document_vectors(texts)
+            V = np.vstack([real, document_vectors(all_texts[n:])]) if len(all_texts) > n else real
+        Yc, Yf = self.space.onehot(all_c, "coarse"), self.space.onehot(all_f, "fine")
+        real_rows = np.arange(len(all_texts)) < n
+        self.heads, self.emb_heads = self._fit_heads(X, V, Yc, Yf, real_rows)
+        if tune:
+            parts = []
+            for test in kfold(n, cfg.inner_folds, cfg.seed + 1):
+                train = np.ones(len(all_texts), bool)
+                train[test] = False
+                heads, emb = self._fit_heads(
+                    X[train], None if V is None else V[train], Yc[train], Yf[train], real_rows[train]
+                )
+                parts.append((test, self._score(X[test], None if V is None else V[test], heads, emb)))
+            oof = ScoreMatrix.concat(parts, n)
+            self.thresholds = tune_thresholds(oof, Yc[:n], Yf[:n], self.space, cfg)
+        self.meta.update(trained_on=n, date=time.strftime("%Y-%m-%d"))
+        return self
+
+    def _fit_heads(
+        self, X: Any, V: np.ndarray | None, Yc: np.ndarray, Yf: np.ndarray, real: np.ndarray
+    ) -> tuple[dict[str, Heads], dict[str, Heads]]:
+        cfg, sp = self.config, self.space
+        narrative = ~Yc[:, -1]
+        dom_y = np.stack([Yc[:, :-1][:, sp.coarse_domain == d].any(1) for d in range(len(sp.domains))], 1)
+        # Coarse heads learn from the articles of their domain when the topic gate picks the domain.
+        rows_c = dom_y[:, sp.coarse_domain].T if cfg.topic else None
+        # Fine heads learn from the articles of their parent when the hierarchy picks the parent.
+        rows_f = Yc[:, sp.parent].T if cfg.hierarchy else None
+
+        def fit_all(F: Any) -> dict[str, Heads]:
+            return {
+                "gate": _fit_heads(F[real], narrative[real, None], ["narrative"], cfg),
+                "domain": _fit_heads(F[narrative], dom_y[narrative], sp.domains, cfg),
+                "coarse": _fit_heads(F, Yc[:, :-1], sp.coarse, cfg, rows_c),
+                "fine": _fit_heads(F, Yf[:, :-1], sp.fine, cfg, rows_f),
+            }
+
+        return fit_all(X), (fit_all(V) if V is not None else {})
+
+    # -- inference -------------------------------------------------------------------------------
+
+    def _score(
+        self, X: Any, V: np.ndarray | None, heads: dict[str, Heads], emb: dict[str, Heads]
+    ) -> ScoreMatrix:
+        sp, n = self.space, X.shape[0]
+        full = {"gate": ["narrative"], "domain": sp.domains, "coarse": sp.coarse, "fine": sp.fine}
+        mats: dict[str, np.ndarray] = {}
+        for key, labels in full.items():
+            out = np.full((n, len(labels)), -1.0)
+            index = {lab: i for i, lab in enumerate(labels)}
+            h = heads[key]
+            p = h.proba(X)
+            if emb and V is not None:
+                ep = dict(zip(emb[key].labels, emb[key].proba(V).T, strict=True))
+                w = self.config.embed_weight
+                p = (
+                    np.stack(
+                        [
+                            (1 - w) * p[:, j] + w * ep[lab] if lab in ep else p[:, j]
+                            for j, lab in enumerate(h.labels)
+                        ],
+                        1,
+                    )
+                    if h.labels
+                    else p
+                )
+            for j, lab in enumerate(h.labels):
+                out[:, index[lab]] = p[:, j]
+            mats[key] = out
+        gate = mats["gate"][:, 0]
+        return ScoreMatrix(np.where(gate < 0, 1.0, gate), mats["domain"], mats["coarse"], mats["fine"])
+
+    def scores(self, texts: Sequence[str], doc_vectors: np.ndarray | None = None) -> ScoreMatrix:
+        X = self.vectorizer.transform(texts)
+        if self.emb_heads and doc_vectors is None:
+            doc_vectors = document_vectors(texts)
+        return self._score(X, doc_vectors, self.heads, self.emb_heads)
+
+    def predict(self, texts: Sequence[str], doc_vectors: np.ndarray | None = None) -> list[Prediction]:
+        return self.decisions(self.scores(texts, doc_vectors))
+
+    def decisions(self, S: ScoreMatrix) -> list[Prediction]:
+        sp, other = self.space, self.taxonomy.other
+        pc, pf = decide(S, self.thresholds, sp, self.config)
+        out = []
+        for r in range(len(S.gate)):
+            if pc[r, -1]:
+                out.append(Prediction([other], [other], {other: round(1.0 - float(S.gate[r]), 4)}))
+                continue
+            cs = [sp.coarse[j] for j in np.flatnonzero(pc[r, :-1])]
+            fs = [sp.fine[j] for j in np.flatnonzero(pf[r, :-1])]
+            scores = {sp.coarse[j]: float(S.coarse[r, j]) for j in np.flatnonzero(pc[r, :-1])}
+            for j in np.flatnonzero(pf[r, :-1]):
+                scores[sp.fine[j]] = (
+                    float(S.fine[r, j]) if S.fine[r, j] >= 0 else scores[sp.coarse[sp.parent[j]]]
+                )
+            cs.sort(key=lambda c: -scores[c])
+            fs.sort(key=lambda f: -scores[f] * scores[sp.coarse[sp.parent[sp.fine.index(f)]]])
+            out.append(Prediction(cs, fs, {k: round(v, 4) for k, v in scores.items()}))
+        return out
+
+    # -- persistence -----------------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``model.npz`` (float16 weights) and ``model.json`` (vocabulary, labels, settings)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {"idf": self.vectorizer.idf_.astype(np.float32)}
+        labels: dict[str, list[str]] = {}
+        for prefix, heads in (("tfidf", self.heads), ("emb", self.emb_heads)):
+            for k, h in heads.items():
+                arrays[f"{prefix}_{k}_W"] = h.W.astype(np.float16)
+                arrays[f"{prefix}_{k}_b"] = h.b.astype(np.float32)
+                labels[f"{prefix}_{k}"] = h.labels
+        np.savez_compressed(folder / "model.npz", **arrays)
+        vocab = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
+        meta = {
+            "format": "narrascope-narratives/1",
+            "version": VERSION,
+            "taxonomy": self.taxonomy.name,
+            "config": asdict(self.config),
+            "thresholds": asdict(self.thresholds),
+            "labels": labels,
+            "meta": self.meta,
+            "vocabulary": vocab,
+        }
+        (folder / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path = MODEL_DIR, taxonomy: Taxonomy | None = None) -> NarrativeModel:
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+            arrays = np.load(folder / "model.npz")
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(
+                f"{folder}: no narratives model (model.json + model.npz); "
+                "train one with `narrascope train narratives --data DIR`"
+            ) from exc
+        tax = taxonomy or load_taxonomy(meta["taxonomy"])
+        m = cls(tax, NarrativeConfig(**meta["config"]))
+        m.thresholds = Thresholds(**meta["thresholds"])
+        m.meta = meta.get("meta", {})
+        m.vectorizer = _vectorizer(m.config, {w: i for i, w in enumerate(meta["vocabulary"])})
+        m.vectorizer.idf_ = arrays["idf"]
+        for key, labs in meta["labels"].items():
+            prefix, head = key.split("_", 1)
+            target = m.heads if prefix == "tfidf" else m.emb_heads
+            target[head] = Heads(labs, arrays[f"{key}_W"].astype(np.float32), arrays[f"{key}_b"])
+        return m
+
+    # -- evidence and explanation ----------------------------------------------------------------
+
+    def _row(self, label: str) -> np.ndarray | None:
+        """The TF-IDF weight vector that speaks for a label (its coarse head for catch-alls)."""
+        for key in ("fine", "coarse"):
+            h = self.heads.get(key)
+            if h is not None and label in h.labels and not (key == "fine" and label.endswith(": Other")):
+                return h.W[h.labels.index(label)]
+        if label in self.space.fine:
+            return self._row(self.taxonomy.parent(label)) if label != self.taxonomy.parent(label) else None
+        return None
+
+    def evidence(
+        self, label: str, text: str, sentences: Sequence[Sentence], k: int = 3
+    ) -> list[dict[str, Any]]:
+        """The ``k`` sentences whose own words push the label's score most (positive contributions only)."""
+        w = self._row(label)
+        if w is None or not sentences:
+            return []
+        X = self.vectorizer.transform([text[s.start : s.end] for s in sentences])
+        contrib = np.asarray(X @ w).ravel()
+        order = [i for i in np.argsort(-contrib)[:k] if contrib[i] > 0]
+        if not order:
+            return []
+        top = float(contrib[order[0]])
+        return [
+            {"start": sentences[i].start, "end": sentences[i].end, "score": round(float(contrib[i]) / top, 3)}
+            for i in order
+        ]
+
+    def quote(self, label: str, text: str, start: int, end: int, max_words: int = 20) -> tuple[int, int]:
+        """The clause (or run of clauses, at most ``max_words`` words) of a sentence that weighs most
+        for the label; a fixed word window when no clause fits."""
+        words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
+        if len(words) <= max_words:
+            return (words[0][0], words[-1][1]) if words else (start, end)
+        w = self._row(label)
+        cuts = [start] + [start + m.end() for m in _CLAUSE.finditer(text[start:end])] + [end]
+        spans = []
+        for i in range(len(cuts) - 1):
+            for j in range(i + 1, len(cuts)):
+                inner = [(a, b) for a, b in words if cuts[i] <= a and b <= cuts[j]]
+                if len(inner) > max_words:
+                    break
+                if len(inner) >= 3:
+                    spans.append((inner[0][0], inner[-1][1]))
+        if not spans:
+            spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
+        if w is None:
+            return spans[0]
+        gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
+        # Prefer longer clauses slightly: normalised TF-IDF otherwise favours three-word fragments.
+        n_words = np.array([len(_WORD.findall(text[a:b])) for a, b in spans])
+        return spans[int(np.argmax(gain * np.sqrt(n_words)))]
+
+    def explain(
+        self,
+        label: str,
+        text: str,
+        sentences: Sequence[Sentence],
+        evidence: list[dict[str, Any]] | None = None,
+    ) -> tuple[str, list[dict[str, int]]]:
+        """A short explanation (at most 80 words) of why ``label`` applies, quoting the article."""
+        tax = self.taxonomy
+        if label == tax.other:
+            return "The text carries none of the narratives of the taxonomy.", []
+        item = tax.get(label)
+        coarse = tax.parent(label) if tax.is_fine(label) else label
+        name = label.split(": ")[-1]
+        head = (
+            f'The text pushes the narrative "{coarse.split(": ", 1)[-1]}"'
+            + (f' ("{name}")' if name not in ("Other", coarse.split(": ")[-1]) else "")
+            + "."
+        )
+        definition = (item.definition or tax.get(coarse).definition).rstrip(".")
+        if definition.lower().startswith("statements "):
+            definition = "It makes statements " + definition[len("statements ") :]
+        ev = evidence if evidence is not None else self.evidence(label, text, sentences)
+        spans = [self.quote(label, text, e["start"], e["end"]) for e in ev[:2]]
+        quotes = [text[a:b].replace('"', "'") for a, b in spans]
+        said = (" It says: " + " and ".join(f'"{q}"' for q in quotes) + ".") if quotes else ""
+        words = head.split() + (definition + ".").split()
+        budget = MAX_EXPLANATION_WORDS - len(said.split())
+        if len(words) > budget:  # keep the quotes; shorten the definition
+            words = words[: max(budget - 1, 0)] + ["..."]
+        return " ".join(words) + said, [{"start": a, "end": b} for a, b in spans]
+
+
+# --- the analyser -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def load_model(folder: str | None = None) -> NarrativeModel:
+    """The shipped model (or one in ``folder``), loaded once per process."""
+    return NarrativeModel.load(folder or MODEL_DIR)
+
+
+@analysers.register("narratives")
+class NarrativeAnalyser:
+    """Adds ``narratives`` findings (fine label, coarse parent, score, evidence) and one ``explanation``."""
+
+    name = "narratives"
+    version = VERSION
+    requires: tuple[str, ...] = ()
+
+    def __init__(self, model: NarrativeModel | str | Path | None = None) -> None:
+        self._model = model if isinstance(model, NarrativeModel) else None
+        self._path = None if model is None or isinstance(model, NarrativeModel) else str(model)
+
+    @property
+    def model(self) -> NarrativeModel:
+        if self._model is None:
+            self._model = load_model(self._path)
+        return self._model
+
+    # estimator API, delegated to the model
+    def fit(
+        self, texts: Sequence[str], coarse: Sequence[list[str]], fine: Sequence[list[str]]
+    ) -> NarrativeAnalyser:
+        self._model = NarrativeModel().fit(texts, coarse, fine)
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        return self.model.predict(texts)
+
+    def save(self, folder: str | Path) -> Path:
+        return self.model.save(folder)
+
+    @classmethod
+    def load(cls, folder: str | Path = MODEL_DIR) -> NarrativeAnalyser:
+        return cls(NarrativeModel.load(folder))
+
+    def __call__(self, article: Article) -> Article:
+        return next(iter(self.pipe([article])))
+
+    def pipe(self, articles: Iterable[Article]) -> Iterable[Article]:
+        arts = list(articles)
+        if not arts:
+            return arts
+        m = self.model
+        spans = [a.sentences or split_sentences(a.text) for a in arts]
+        vecs = document_vectors([a.text for a in arts], spans) if m.emb_heads else None
+        for art, sents, pred in zip(arts, spans, m.predict([a.text for a in arts], vecs), strict=True):
+            art.findings = [f for f in art.findings if f.layer not in ("narratives", "explanation")]
+            art.findings.extend(self._findings(art, sents, pred))
+        return arts
+
+    def _findings(self, art: Article, sents: list[Sentence], pred: Prediction) -> list[Finding]:
+        m, tax = self.model, self.model.taxonomy
+        out: list[Finding] = []
+        best: tuple[float, str, list[dict[str, Any]]] | None = None
+        for label in pred.fine:
+            coarse = tax.parent(label)
+            ev = m.evidence(label, art.text, sents) if label != tax.other else []
+            score = pred.scores.get(label, 1.0)
+            out.append(
+                Finding(
+                    layer="narratives",
+                    label=label,
+                    start=ev[0]["start"] if ev else None,
+                    end=ev[0]["end"] if ev else None,
+                    score=round(score, 4),
+                    analyser=self.name,
+                    version=self.version,
+                    attrs={"coarse": coarse, "coarse_score": pred.scores.get(coarse, score), "evidence": ev},
+                )
+            )
+            # The dominant narrative: strongest coarse x fine score, a named sub-narrative before a catch-all.
+            rank = pred.scores.get(coarse, score) * score * (0.8 if label.endswith(": Other") else 1.0)
+            if best is None or rank > best[0]:
+                best = (rank, label, ev)
+        if best is not None:
+            _, label, ev = best
+            text, quotes = m.explain(label, art.text, sents, ev)
+            out.append(
+                Finding(
+                    layer="explanation",
+                    label=label,
+                    score=out[pred.fine.index(label)].score,
+                    analyser=self.name,
+                    version=self.version,
+                    attrs={"text": text, "coarse": tax.parent(label), "quotes": quotes},
+                )
+            )
+        return out
+
+
+# --- training and evaluation entry points (called by the CLI) -----------------------------------
+
+
+def _arrays(ds: Any) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    ids = ds.ids
+    return [ds.texts[i] for i in ids], [ds.labels[i].coarse for i in ids], [ds.labels[i].fine for i in ids]
+
+
+def cross_validate(
+    texts: Sequence[str],
+    coarse: Sequence[list[str]],
+    fine: Sequence[list[str]],
+    config: NarrativeConfig | None = None,
+    taxonomy: Taxonomy | None = None,
+    folds: int = 5,
+    seed: int = 13,
+    doc_vectors: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """K-fold CV by article; thresholds are tuned inside each training fold. Official metrics."""
+    from ..evaluate.semeval2025 import f1_samples, per_label_prf
+
+    tax = taxonomy or load_taxonomy()
+    cfg = config or NarrativeConfig()
+    preds: list[Prediction | None] = [None] * len(texts)
+    per_fold = []
+    for test in kfold(len(texts), folds, seed):
+        train = np.setdiff1d(np.arange(len(texts)), test)
+        m = NarrativeModel(tax, cfg).fit(
+            [texts[i] for i in train],
+            [coarse[i] for i in train],
+            [fine[i] for i in train],
+            None if doc_vectors is None else doc_vectors[train],
+        )
+        fold_pred = m.predict([texts[i] for i in test], None if doc_vectors is None else doc_vectors[test])
+        for i, p in zip(test, fold_pred, strict=True):
+            preds[i] = p
+        per_fold.append(
+            {
+                "coarse": f1_samples(
+                    [coarse[i] for i in test], [p.coarse for p in fold_pred], tax.coarse_labels
+                )[0],
+                "fine": f1_samples(
+                    [fine[i] for i in test], [p.fine for p in fold_pred], tax.official_fine_labels
+                )[0],
+                "thresholds": asdict(m.thresholds),
+            }
+        )
+    pc = [p.coarse for p in preds if p is not None]
+    pf = [p.fine for p in preds if p is not None]
+    fc, fc_sd = f1_samples(coarse, pc, tax.coarse_labels)
+    ff, ff_sd = f1_samples(fine, pf, tax.official_fine_labels)
+    return {
+        "documents": len(texts),
+        "folds": folds,
+        "seed": seed,
+        "config": asdict(cfg),
+        "f1_samples_coarse": fc,
+        "f1_samples_coarse_std": fc_sd,
+        "f1_samples_fine": ff,
+        "f1_samples_fine_std": ff_sd,
+        "per_fold": per_fold,
+        "per_label_coarse": per_label_prf(coarse, pc, tax.coarse_labels),
+        "per_label_fine": per_label_prf(fine, pf, tax.official_fine_labels),
+    }
+
+
+def evaluate(
+    data_dir: str | Path,
+    folds: int = 5,
+    seed: int = 13,
+    lang: str = "EN",
+    config: NarrativeConfig | None = None,
+    taxonomy: str | Path = "semeval2025",
+) -> dict[str, Any]:
+    """Cross-validate on a SemEval-2025 T10 training folder: F1-samples fine/coarse and per-label P/R/F1."""
+    from ..evaluate.semeval2025 import load_dataset
+
+    tax = load_taxonomy(taxonomy)
+    texts, coarse, fine = _arrays(load_dataset(data_dir, lang, tax))
+    cfg = config or NarrativeConfig()
+    vecs = document_vectors(texts) if cfg.embeddings else None
+    return cross_validate(texts, coarse, fine, cfg, tax, folds, seed, vecs)
+
+
+def train(
+    data_dir: str | Path,
+    out_path: str | Path = MODEL_DIR,
+    lang: str = "EN",
+    config: NarrativeConfig | None = None,
+    taxonomy: str | Path = "semeval2025",
+) -> dict[str, Any]:
+    """Train on a SemEval-2025 T10 folder and save the model; returns a short report."""
+    from ..evaluate.semeval2025 import load_dataset
+
+    t0 = time.time()
+    tax = load_taxonomy(taxonomy)
+    texts, coarse, fine = _arrays(load_dataset(data_dir, lang, tax))
+    model = NarrativeModel(tax, config).fit(texts, coarse, fine)
+    folder = model.save(out_path)
+    load_model.cache_clear()
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.name.startswith("model."))
+    return {
+        "documents": len(texts),
+        "narrative_documents": sum(c != [tax.other] for c in coarse),
+        "heads": {k: len(h.labels) for k, h in model.heads.items()},
+        "thresholds": asdict(model.thresholds),
+        "config": asdict(model.config),
+        "out": str(folder),
+        "bytes": size,
+        "seconds": round(time.time() - t0, 1),
+    }
+
+
+def _predict_dir(docs_dir: str | Path, model_dir: str | Path | None) -> tuple[NarrativeModel, dict[str, str]]:
+    from ..evaluate.semeval2025 import read_documents
+
+    docs = read_documents(docs_dir)
+    if not docs:
+        raise ValueError(f"{docs_dir}: no *.txt documents")
+    return load_model(str(model_dir) if model_dir else None), docs
+
+
+def predict_st2(docs_dir: str | Path, out_file: str | Path, model_dir: str | Path | None = None) -> int:
+    """Write the subtask-2 submission for a folder of documents; returns the number of documents."""
+    from ..evaluate.semeval2025 import NarrativeRecord, write_st2
+
+    model, docs = _predict_dir(docs_dir, model_dir)
+    ids = list(docs)
+    vecs = document_vectors([docs[i] for i in ids]) if model.emb_heads else None
+    tax = model.taxonomy
+    records = [
+        NarrativeRecord(i, [tax.parent(f) for f in p.fine], p.fine)
+        for i, p in zip(ids, model.predict([docs[i] for i in ids], vecs), strict=True)
+    ]
+    return write_st2(out_file, records)
+
+
+def predict_st3(
+    docs_dir: str | Path, dominant_file: str | Path, out_file: str | Path, model_dir: str | Path | None = None
+) -> int:
+    """Write the subtask-3 submission: an explanation for each given dominant narrative."""
+    from ..evaluate.semeval2025 import read_st3, write_st3
+
+    model, docs = _predict_dir(docs_dir, model_dir)
+    rows = read_st3(dominant_file, model.taxonomy, docs, str(docs_dir), explanations=False)
+    for r in rows.values():
+        text = docs[r.doc_id]
+        r.explanation = model.explain(
+            r.dominant_fine or r.dominant or model.taxonomy.other, text, split_sentences(text)
+        )[0]
+    return write_st3(out_file, rows.values())

@@ -1,0 +1,249 @@
+"""Narratives: taxonomy, official metric, SemEval readers/writers, the model and the analyser.
+
+Fixtures under tests/fixtures/narratives are made up; the seed articles are in examples/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrascope.analysers.narratives import (
+    NarrativeAnalyser,
+    NarrativeConfig,
+    NarrativeModel,
+    predict_st2,
+    predict_st3,
+    split_sentences,
+)
+from narrascope.document import Article
+from narrascope.evaluate.semeval2025 import (
+    NarrativeRecord,
+    SemEvalFormatError,
+    f1_samples,
+    load_dataset,
+    per_label_prf,
+    read_st2,
+    read_st3,
+    score_st2,
+    write_st2,
+    write_st3,
+)
+from narrascope.registry import analysers
+from narrascope.taxonomy.narratives import TaxonomyError, load_taxonomy, taxonomy_from_dict
+
+FIX = Path(__file__).parent / "fixtures" / "narratives"
+TRAIN = FIX / "train"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PUPPET = "URW: Discrediting Ukraine: Ukraine is a puppet of the West"
+
+
+# --- taxonomy ---------------------------------------------------------------------------------------
+
+
+def test_shipped_taxonomy_has_the_official_labels() -> None:
+    tax = load_taxonomy()
+    assert len(tax.coarse_labels) == 22
+    assert len(tax.official_fine_labels) == 91
+    assert "Other" in tax.coarse_labels and "Other" in tax.fine_labels
+    assert tax.parent(PUPPET) == "URW: Discrediting Ukraine"
+    assert tax.domain_of(PUPPET) == "URW"
+    assert "CC: Amplifying Climate Fears: Other" in tax.children("CC: Amplifying Climate Fears")
+    assert tax.get(PUPPET).definition
+    assert all(tax.parent(f) in tax.coarse_labels for f in tax.fine_labels)
+
+
+def test_user_yaml_taxonomy() -> None:
+    tax = load_taxonomy(str(FIX / "taxonomy.yaml"))
+    assert tax.name == "food-prices"
+    assert tax.coarse_labels == ["FOOD: Blaming retailers", "FOOD: Blaming farmers", "Other"]
+    # every coarse label gets its catch-all
+    assert "FOOD: Blaming farmers: Other" in tax.fine_labels
+    assert tax.get("FOOD: Blaming retailers: Greedflation").examples == (
+        "Prices rose twice as fast as costs.",
+    )
+    assert tax.domain_of("FOOD: Blaming farmers") == "FOOD"
+
+
+def test_bad_taxonomy_errors() -> None:
+    with pytest.raises(TaxonomyError, match="unknown coarse"):
+        taxonomy_from_dict(
+            {"coarse": [{"label": "A: x"}], "fine": [{"label": "A: x: y", "coarse": "B"}]}, "t.json"
+        )
+    with pytest.raises(TaxonomyError, match="'coarse' must be a non-empty list"):
+        taxonomy_from_dict({"fine": []}, "t.json")
+    with pytest.raises(TaxonomyError, match="not a shipped name"):
+        load_taxonomy("no-such-taxonomy")
+
+
+# --- metric -----------------------------------------------------------------------------------------
+
+
+def test_f1_samples_hand_computed() -> None:
+    classes = ["A", "B", "C", "Other"]
+    gold = [["A", "B"], ["Other"], ["C"]]
+    pred = [["A"], ["Other"], ["A", "B"]]
+    # doc 1: tp=1, |g|=2, |p|=1 -> 2/3; doc 2: 1; doc 3: 0
+    mean, std = f1_samples(gold, pred, classes)
+    assert mean == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert std == pytest.approx(np.std([2 / 3, 1, 0]))
+    # labels outside the class list are ignored, like the official scorer's binarizer
+    assert f1_samples([["A", "Z"]], [["A"]], classes)[0] == pytest.approx(1.0)
+
+
+def test_f1_samples_matches_sklearn() -> None:
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    classes = [f"L{i}" for i in range(6)]
+    gold = [[c for c in classes if rng.random() < 0.3] or ["L0"] for _ in range(40)]
+    pred = [[c for c in classes if rng.random() < 0.3] for _ in range(40)]
+    onehot = lambda rows: np.array([[c in r for c in classes] for r in rows], dtype=int)  # noqa: E731
+    expected = f1_score(onehot(gold), onehot(pred), average="samples", zero_division=0)
+    assert f1_samples(gold, pred, classes)[0] == pytest.approx(expected)
+
+
+def test_per_label_prf() -> None:
+    out = per_label_prf([["A"], ["A", "B"], ["B"]], [["A"], ["B"], ["A"]], ["A", "B", "C"])
+    assert out["A"] == pytest.approx(
+        {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2, "predicted": 2}
+    )
+    assert out["B"]["precision"] == 1.0 and out["B"]["recall"] == 0.5
+    assert "C" not in out
+
+
+# --- readers, errors, writers -----------------------------------------------------------------------
+
+
+def test_load_dataset_fixture() -> None:
+    ds = load_dataset(TRAIN)
+    assert len(ds.ids) == 8
+    assert ds.labels["T_URW_1.txt"].fine == [PUPPET]
+    assert ds.labels["T_CC_3.txt"].coarse == ["Other"]
+    assert ds.explanations["T_URW_1.txt"].dominant_fine == PUPPET
+
+
+def test_unknown_label_names_file_and_line() -> None:
+    with pytest.raises(
+        SemEvalFormatError, match=r"unknown_label\.txt:2: unknown fine label .*made of cheese"
+    ):
+        read_st2(FIX / "unknown_label.txt")
+
+
+def test_missing_document_names_file_and_line() -> None:
+    docs = {p.name: "" for p in (TRAIN / "raw-documents").glob("*.txt")}
+    with pytest.raises(SemEvalFormatError, match=r"missing_doc\.txt:3: document 'T_URW_9\.txt' is missing"):
+        read_st2(FIX / "missing_doc.txt", docs=docs, docs_dir="raw-documents")
+
+
+def test_empty_training_set() -> None:
+    with pytest.raises(SemEvalFormatError, match=r"empty\.txt: no annotations \(empty training set\)"):
+        read_st2(FIX / "empty.txt")
+    with pytest.raises(ValueError, match="empty training set"):
+        NarrativeModel().fit([], [], [])
+
+
+def test_submission_writers_round_trip(tmp_path: Path) -> None:
+    recs = [
+        NarrativeRecord("a.txt", ["URW: Discrediting Ukraine"], [PUPPET]),
+        NarrativeRecord("b.txt", ["Other"], ["Other"]),
+    ]
+    out = tmp_path / "st2.txt"
+    assert write_st2(out, recs) == 2
+    assert out.read_text().splitlines()[0] == f"a.txt\tURW: Discrediting Ukraine\t{PUPPET}"
+    back = read_st2(out)
+    assert score_st2(back, back)["f1_samples_fine"] == 1.0
+    st3 = tmp_path / "st3.txt"
+    write_st3(
+        st3,
+        [
+            NarrativeRecord(
+                "a.txt",
+                dominant="URW: Discrediting Ukraine",
+                dominant_fine=None,
+                explanation='It says\t"x".\nMore.',
+            )
+        ],
+    )
+    assert st3.read_text() == 'a.txt\tURW: Discrediting Ukraine\tnone\tIt says "x". More.\n'
+    assert read_st3(st3)["a.txt"].explanation == 'It says "x". More.'
+
+
+# --- model ------------------------------------------------------------------------------------------
+
+
+def test_tiny_model_fit_save_load(tmp_path: Path) -> None:
+    ds = load_dataset(TRAIN)
+    texts = [ds.texts[i] for i in ds.ids]
+    model = NarrativeModel(config=NarrativeConfig(min_df=1, inner_folds=2)).fit(
+        texts, [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids]
+    )
+    model.save(tmp_path / "m")
+    loaded = NarrativeModel.load(tmp_path / "m")
+    a, b = model.scores(texts), loaded.scores(texts)
+    assert np.allclose(a.coarse, b.coarse, atol=1e-2)
+    preds = loaded.predict(texts)
+    assert all(p.fine and p.coarse for p in preds)
+    assert PUPPET in preds[ds.ids.index("T_URW_1.txt")].fine
+
+
+def test_split_sentences_offsets() -> None:
+    text = "Title here\n\nFirst sentence. Second one! Third?\nNew line."
+    spans = [text[s.start : s.end] for s in split_sentences(text)]
+    assert spans == ["Title here", "First sentence.", "Second one!", "Third?", "New line."]
+
+
+# --- the analyser on a seed article -----------------------------------------------------------------
+
+
+def test_analyser_on_pro_kremlin_seed() -> None:
+    assert analysers.get("narratives") is NarrativeAnalyser
+    text = next(EXAMPLES.glob("000_*.txt")).read_text(encoding="utf-8")
+    art = Article(text=text, title=text.split("\n", 1)[0])
+    NarrativeAnalyser()(art)
+    found = art.findings_of("narratives")
+    assert found and all(f.analyser == "narratives" and f.version for f in found)
+    urw = [f for f in found if f.label.startswith("URW: ")]
+    assert urw, [f.label for f in found]
+    sentences = {(s.start, s.end) for s in split_sentences(text)}
+    for f in urw:
+        assert f.attrs["coarse"] == load_taxonomy().parent(f.label)
+        assert 0 <= f.score <= 1
+        for ev in f.attrs["evidence"]:
+            assert (ev["start"], ev["end"]) in sentences
+    assert any(f.attrs["evidence"] for f in urw)
+    (expl,) = art.findings_of("explanation")
+    words = expl.attrs["text"].split()
+    assert len(words) <= 80
+    quotes = re.findall(r'"([^"]+)"', expl.attrs["text"].split("It says:", 1)[-1])
+    assert quotes and all(q in text.replace('"', "'") for q in quotes)
+    assert expl.label in {f.label for f in found}
+
+
+def test_analyser_uses_parsed_sentences() -> None:
+    text = next(EXAMPLES.glob("000_*.txt")).read_text(encoding="utf-8")
+    art = Article(text=text)
+    art.sentences = split_sentences(text)[:5]  # as if the shared parse had found only these
+    NarrativeAnalyser()(art)
+    allowed = {(s.start, s.end) for s in art.sentences}
+    for f in art.findings_of("narratives"):
+        assert all((e["start"], e["end"]) in allowed for e in f.attrs["evidence"])
+
+
+def test_predict_submissions(tmp_path: Path) -> None:
+    n = predict_st2(TRAIN / "raw-documents", tmp_path / "st2.txt")
+    lines = (tmp_path / "st2.txt").read_text().splitlines()
+    assert n == len(lines) == 8
+    tax = load_taxonomy()
+    for line in lines:
+        doc, coarse, fine = line.split("\t")
+        assert all(c in tax.coarse_labels for c in coarse.split(";"))
+        assert [tax.parent(f) for f in fine.split(";")] == coarse.split(";")
+    predict_st3(TRAIN / "raw-documents", FIX / "dominant.txt", tmp_path / "st3.txt")
+    rows = [line.split("\t") for line in (tmp_path / "st3.txt").read_text().splitlines()]
+    assert [r[0] for r in rows] == ["T_URW_1.txt", "T_CC_1.txt"]
+    assert rows[1][2] == "none"
+    assert all(len(r) == 4 and 0 < len(r[3].split()) <= 80 for r in rows)
