@@ -39,9 +39,17 @@ def normalise_surface(text: str) -> str:
 class Gazetteer:
     def __init__(self, entries: dict[str, Entry], lowercase: set[str] | None = None) -> None:
         self.entries = entries
-        #: First two characters of every surface (a cheap filter), and a generous bound on tokens.
-        self.prefixes = {k.split()[0][:2] for k in entries if k.split()}
-        self.max_tokens = max((len(k.split()) for k in entries), default=1) * 2 + 2
+        #: Where a surface can start: its first word (and the part before a hyphen or apostrophe, as the
+        #: tokenizer splits "al-Qaeda" and "Dockers' Union") -> the most tokens a surface from it can take.
+        self.starts: dict[str, int] = {}
+        for key in entries:
+            words = key.split()
+            if not words:
+                continue
+            longest = 3 * len(words) + 2
+            for first in {words[0], re.split(r"[-']", words[0])[0]}:
+                if first:
+                    self.starts[first] = max(self.starts.get(first, 0), longest)
         #: Surfaces written in lower case in the gazetteer ("collective West"): they match in any case.
         self.lowercase = lowercase or set()
         self.states = {e.name for e in entries.values() if e.kind == "STATE"}
@@ -49,6 +57,10 @@ class Gazetteer:
 
     def lookup(self, surface: str) -> Entry | None:
         return self.entries.get(normalise_surface(surface))
+
+    def lookup_plain(self, lowered: str) -> Entry | None:
+        """Lookup of text already lower-cased with straight apostrophes and single spaces (hot path)."""
+        return self.entries.get(lowered)
 
     @classmethod
     def from_files(cls, paths: list[Path]) -> Gazetteer:

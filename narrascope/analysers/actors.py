@@ -105,26 +105,35 @@ def _extend_hyphen(doc: Any, span: Any) -> Any:
 
 def _gazetteer_matches(doc: Any, gaz: Gazetteer) -> list[tuple[Any, Entry]]:
     """Longest gazetteer surfaces in the text, by n-gram lookup (no matcher to build at start-up)."""
+    texts = [t.text for t in doc]
+    lows = [t.lower().replace("’", "'").replace("‑", "-") for t in texts]
+    spaces = [" " if t.whitespace_ else "" for t in doc]
     found = []
     n_tokens = len(doc)
-    for i, tok in enumerate(doc):
-        if tok.lower_[:2] not in gaz.prefixes or tok.lower_ == "the":
+    for i in range(n_tokens):
+        limit = gaz.starts.get(lows[i])
+        if not limit or lows[i] == "the":
             continue
-        for j in range(min(n_tokens, i + gaz.max_tokens), i, -1):
-            if doc[j - 1].text in ("'s", "’s", "'", "’") or doc[j - 1].is_space:
-                continue  # the possessive (or a line break) is not part of the name
-            span = doc[i:j]
-            entry = gaz.lookup(span.text)
+        grams: list[tuple[int, str]] = []
+        gram = ""
+        for j in range(i, min(n_tokens, i + limit)):
+            if "\n" in texts[j] or (j > i and texts[j].isspace()):
+                break  # a mention never runs across a line break
+            gram += (spaces[j - 1] if j > i else "") + lows[j]
+            if texts[j] not in ("'s", "’s", "'", "’"):  # the possessive is not part of the name
+                grams.append((j + 1, gram))
+        for end, key in reversed(grams):
+            entry = gaz.lookup_plain(key)
             if entry is None:
                 continue
-            text = span.text
+            text = doc[i:end].text
             if len(text) <= 4 and text.replace(".", "").isalpha():
-                if not text.replace(".", "").isupper() and normalise_surface(text) not in gaz.lowercase:
+                if not text.replace(".", "").isupper() and key not in gaz.lowercase:
                     if text.lower() == text or len(text.replace(".", "")) <= 3:
                         continue  # "us" is a pronoun, "US" a state; "who" is not the WHO
-            elif not text[0].isupper() and normalise_surface(text) not in gaz.lowercase:
+            elif not text[0].isupper() and key not in gaz.lowercase:
                 continue
-            found.append((span, entry))
+            found.append((doc[i:end], entry))
             break
     # Longest first, then leftmost; keep non-overlapping.
     found.sort(key=lambda m: (-(m[0].end - m[0].start), m[0].start))

@@ -571,8 +571,10 @@ class NarrativeModel:
         m = cls(tax, NarrativeConfig(**meta["config"]))
         m.thresholds = Thresholds(**meta["thresholds"])
         m.meta = meta.get("meta", {})
-        m.vectorizer = _vectorizer(m.config, {w: i for i, w in enumerate(meta["vocabulary"])})
-        m.vectorizer.idf_ = arrays["idf"]
+        from ..textvec import TfidfTransform  # inference without importing scikit-learn
+
+        vocabulary = {w: i for i, w in enumerate(meta["vocabulary"])}
+        m.vectorizer = TfidfTransform(vocabulary, arrays["idf"], ngram_max=m.config.ngram_max)
         for key, labs in meta["labels"].items():
             prefix, head = key.split("_", 1)
             target = m.heads if prefix == "tfidf" else m.emb_heads
