@@ -154,3 +154,69 @@ def predict_st1(
     from .analysers import roles
 
     _done(_run(roles.predict_st1, docs, mentions, dest), dest)
+
+
+# ---- persuasion techniques (PTC / SemEval-2020 T11, SemEval-2023 T3) ---------------------------------
+PTC = "PTC folder holding train-articles/ and train-task-flc-tc.labels"
+ST3 = "SemEval-2023 T3 English folder (…/semeval2023_t3/en)"
+
+
+@train_app.command("techniques")
+def train_techniques(
+    ptc: Path = typer.Option(..., "--ptc", help=PTC),
+    semeval2023: Path = typer.Option(..., "--semeval2023", help=ST3),
+    model_out: Path | None = typer.Option(None, "--out", help="Model folder (default: the shipped one)."),
+) -> None:
+    """Train the technique tagger and classifiers (reproduces the shipped model)."""
+    from .analysers import techniques
+
+    path = _run(techniques.train, ptc, semeval2023, model_out or techniques.MODEL_DIR)
+    err.print(f"saved the techniques model to {path}")
+
+
+@evaluate_app.command("techniques")
+def evaluate_techniques(
+    ptc: Path = typer.Option(..., "--ptc", help=PTC),
+    semeval2023: Path = typer.Option(..., "--semeval2023", help=ST3),
+    folds: int = typer.Option(5, "--folds"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """PTC span F1 and technique micro-F1, SemEval-2023 T3 paragraph micro-F1, cross-validated by article."""
+    from .analysers import techniques
+
+    report = _run(techniques.evaluate, ptc, semeval2023, folds=folds)
+    _print_report(report, as_json, "techniques, cross-validated by article")
+
+
+@predict_app.command("ptc-si")
+def predict_ptc_si(
+    articles: Path = typer.Argument(..., help="Folder of PTC articles (articleNNN.txt)."),
+    dest: Path = typer.Option(..., "--out", help="Submission file."),
+) -> None:
+    """PTC span identification: propaganda spans per article."""
+    from .analysers import techniques
+
+    _done(_run(techniques.predict_ptc_si, articles, dest), dest)
+
+
+@predict_app.command("ptc-tc")
+def predict_ptc_tc(
+    articles: Path = typer.Argument(..., help="Folder of PTC articles."),
+    spans: Path = typer.Option(..., "--spans", help="The task's span file (technique column may be '?')."),
+    dest: Path = typer.Option(..., "--out", help="Submission file."),
+) -> None:
+    """PTC technique classification of given spans."""
+    from .analysers import techniques
+
+    _done(_run(techniques.predict_ptc_tc, articles, spans, dest), dest)
+
+
+@predict_app.command("semeval2023-st3")
+def predict_semeval2023_st3(
+    articles: Path = typer.Argument(..., help="Folder of SemEval-2023 T3 articles (articleNNN.txt)."),
+    dest: Path = typer.Option(..., "--out", help="Submission file."),
+) -> None:
+    """SemEval-2023 T3 subtask 3: techniques per paragraph."""
+    from .analysers import techniques
+
+    _done(_run(techniques.predict_semeval2023_st3, articles, dest), dest)

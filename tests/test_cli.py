@@ -118,3 +118,25 @@ def test_cast_in_json_and_html_when_roles_run(tmp_path):
                               "--format", "html", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "<h3>Cast</h3>" in out.read_text(encoding="utf-8")
+
+
+def test_techniques_in_json_and_html_with_density(tmp_path):
+    out = tmp_path / "t.html"
+    res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--analysers", "actors,quotes,techniques", "--no-store",
+                              "--format", "html", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "technique spans per 100 sentences" in html and 'class="finding finding-techniques"' in html
+    res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--analysers", "techniques", "--no-store", "--format", "jsonl"])
+    rec = json.loads(res.stdout)
+    assert rec["techniques"] and all(rec["text"][t["start"]:t["end"]] for t in rec["techniques"])
+
+
+def test_predict_ptc_formats(tmp_path):
+    fixtures = EXAMPLES.parent / "tests" / "fixtures" / "techniques"
+    out = tmp_path / "si.txt"
+    res = runner.invoke(app, ["predict", "ptc-si", str(fixtures / "ptc" / "train-articles"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for line in out.read_text(encoding="utf-8").splitlines():
+        art, start, end = line.split("\t")
+        assert int(start) < int(end)

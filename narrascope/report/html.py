@@ -7,6 +7,7 @@ http(s) URLs, so a hostile page cannot inject markup or script into the report.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ def _spans(article: Article) -> list[tuple[int, int, str, str]]:
         if q.cue_start is not None and q.cue_end is not None:
             spans.append((q.cue_start, q.cue_end, "cue", "reporting verb"))
     for f in article.findings:
-        if f.start is not None and f.end is not None and f.layer != "roles":
+        # Roles sit on mentions, and sentence/paragraph technique labels repeat their spans: not highlighted.
+        if f.start is not None and f.end is not None and f.layer != "roles" and not f.layer.startswith("technique_"):
             spans.append((f.start, f.end, f"finding finding-{f.layer}", f"{f.layer}: {f.label} ({f.score:.2f})"))
         for ev in f.attrs.get("evidence", []) if isinstance(f.attrs.get("evidence"), list) else []:
             if isinstance(ev, dict) and "start" in ev and "end" in ev:
@@ -77,6 +79,7 @@ def _context(article: Article) -> dict[str, Any]:
         "url": _safe_url(article.url),
         "segments": segments(article.text, _spans(article)),
         "layers": {k: sorted(v, key=lambda f: -f.score) for k, v in layers.items()},
+        "technique_counts": Counter(f.label for f in layers.get("techniques", [])).most_common(),
     }
 
 
