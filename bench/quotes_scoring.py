@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Dict, List, Optional, Tuple
 
 QUOTE_CHARS = "\"'“”‘’„«»‹›`"
 EDGE_CHARS = QUOTE_CHARS + ".,;:!? \t\r\n\u00a0"
@@ -61,9 +60,9 @@ UNNAMED_FORMS = {"", "unnamed", "unknown", "anonymous", "none", "null"}
 
 
 # --------------------------------------------------------------------- io
-def load_gold(path) -> Dict[str, List[dict]]:
+def load_gold(path) -> dict[str, list[dict]]:
     """Read the JSONL gold file -> {doc: [quote dict, ...]}."""
-    gold: Dict[str, List[dict]] = {}
+    gold: dict[str, list[dict]] = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             line = line.strip()
@@ -75,12 +74,12 @@ def load_gold(path) -> Dict[str, List[dict]]:
 
 
 # ---------------------------------------------------------------- speakers
-def _tokens(name: Optional[str]) -> List[str]:
+def _tokens(name: str | None) -> list[str]:
     if not name:
         return []
     s = name.lower().replace("’", "'")
     s = re.sub(r"'s\b", "", s)
-    out: List[str] = []
+    out: list[str] = []
     for tok in re.findall(r"[\w-]+", s):
         tok = tok.strip("-")
         parts = [tok] + (tok.split("-") if "-" in tok else [])
@@ -90,13 +89,13 @@ def _tokens(name: Optional[str]) -> List[str]:
     return out
 
 
-def _norm_full(name: Optional[str]) -> str:
+def _norm_full(name: str | None) -> str:
     s = (name or "").lower().replace("’", "'").strip()
     s = re.sub(r"^the\s+", "", s)
     return re.sub(r"\s+", " ", s)
 
 
-def _last_name(name: Optional[str]) -> Optional[str]:
+def _last_name(name: str | None) -> str | None:
     """Last whole token (len >= 3, no titles/suffixes/stopwords) of a name."""
     s = (name or "").lower().replace("’", "'")
     s = re.sub(r"'s\b", "", s)
@@ -105,7 +104,7 @@ def _last_name(name: Optional[str]) -> Optional[str]:
     return whole[-1] if whole else None
 
 
-def speaker_matches(pred_speaker: Optional[str], gold_quote: dict) -> bool:
+def speaker_matches(pred_speaker: str | None, gold_quote: dict) -> bool:
     """Lenient, case-insensitive speaker comparison.
 
     True if the full (normalised) strings are equal (pronoun-only aliases such
@@ -135,7 +134,7 @@ def speaker_matches(pred_speaker: Optional[str], gold_quote: dict) -> bool:
 
 
 # ------------------------------------------------------------------- spans
-def _trim(text: Optional[str], start: int, end: int) -> Tuple[int, int]:
+def _trim(text: str | None, start: int, end: int) -> tuple[int, int]:
     if text is None:
         return start, end
     start = max(0, min(start, len(text)))
@@ -148,11 +147,11 @@ def _trim(text: Optional[str], start: int, end: int) -> Tuple[int, int]:
     return (s, e) if e > s else (start, end)
 
 
-def _overlap(a: Tuple[int, int], b: Tuple[int, int]) -> int:
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def _infer_group(item: dict, text: Optional[str]) -> str:
+def _infer_group(item: dict, text: str | None) -> str:
     kind = (item.get("kind") or "").lower()
     if kind in QUOTED_KINDS:
         return "quoted"
@@ -172,8 +171,8 @@ def _infer_group(item: dict, text: Optional[str]) -> str:
     return "indirect"
 
 
-def match_doc(gold_q: List[dict], pred_q: List[dict], text: Optional[str] = None
-              ) -> List[Tuple[int, int, int]]:
+def match_doc(gold_q: list[dict], pred_q: list[dict], text: str | None = None
+              ) -> list[tuple[int, int, int]]:
     """Greedy one-to-one matching; returns [(gold_idx, pred_idx, overlap)]."""
     gs = [_trim(text, int(g["start"]), int(g["end"])) for g in gold_q]
     ps = [_trim(text, int(p["start"]), int(p["end"])) for p in pred_q]
@@ -203,8 +202,8 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict:
             "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
-def score(gold: Dict[str, List[dict]], pred: Dict[str, List[dict]],
-          texts: Optional[Dict[str, str]] = None) -> dict:
+def score(gold: dict[str, list[dict]], pred: dict[str, list[dict]],
+          texts: dict[str, str] | None = None) -> dict:
     texts = texts or {}
     groups = ("all", "quoted", "indirect")
     n_gold = {g: 0 for g in groups}
@@ -264,7 +263,7 @@ def score(gold: Dict[str, List[dict]], pred: Dict[str, List[dict]],
 
 
 # --------------------------------------------------------------- self-test
-def _span(text: str, sub: str, occ: int = 0) -> Tuple[int, int]:
+def _span(text: str, sub: str, occ: int = 0) -> tuple[int, int]:
     i = -1
     for _ in range(occ + 1):
         i = text.find(sub, i + 1)

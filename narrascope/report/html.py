@@ -6,8 +6,8 @@ http(s) URLs, so a hostile page cannot inject markup or script into the report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
