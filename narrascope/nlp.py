@@ -53,6 +53,13 @@ def parse(articles: Iterable[Article], batch_size: int | None = None, nlp: Any =
     return arts
 
 
+def ensure_parsed(article: Article) -> Article:
+    """Parse an article an analyser was given on its own (the pipeline parses in batches first)."""
+    if article.doc is None:
+        parse([article])
+    return article
+
+
 def _sentences(doc: Any) -> Iterable[Any]:
     # The title line and paragraphs are hard boundaries: spaCy's parser sometimes runs across them.
     for sent in doc.sents:

@@ -12,12 +12,12 @@ state they speak for ("Russian Foreign Ministry Spokeswoman" -> Russia). Pronoun
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Actor, Article, Mention
 from ..gazetteer import Entry, Gazetteer, load_gazetteer, normalise_surface
+from ..nlp import ensure_parsed
 from ..registry import analysers
 
 VERSION = "0.1.0"
@@ -76,15 +76,8 @@ class ActorAnalyser:
             self._gazetteer = load_gazetteer()
         return self._gazetteer
 
-    def pipe(self, articles: Iterable[Article]) -> Iterable[Article]:
-        for art in articles:
-            yield self(art)
-
     def __call__(self, article: Article) -> Article:
-        if article.doc is None:
-            from ..nlp import parse
-
-            parse([article])
+        ensure_parsed(article)
         article.actors = _build_actors(article, self.gazetteer)
         return article
 

@@ -14,11 +14,11 @@ The speaker token becomes an actor through the actor layer's mentions (names, ti
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..document import Actor, Article, Quote
+from ..nlp import ensure_parsed
 from ..registry import analysers
 
 VERSION = "0.1.0"
@@ -100,15 +100,8 @@ class QuoteAnalyser:
     version = VERSION
     requires: tuple[str, ...] = ("actors",)
 
-    def pipe(self, articles: Iterable[Article]) -> Iterable[Article]:
-        for art in articles:
-            yield self(art)
-
     def __call__(self, article: Article) -> Article:
-        if article.doc is None:
-            from ..nlp import parse
-
-            parse([article])
+        ensure_parsed(article)
         article.quotes = _Finder(article).run()
         return article
 

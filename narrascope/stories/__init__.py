@@ -45,6 +45,12 @@ def thread_articles(
     return [threader.record(a.id) for a in arts]
 
 
+def _record_columns() -> tuple[Any, ...]:
+    from .tables import story_assignments as sa
+
+    return (sa.c.article_id, sa.c.title, sa.c.url, sa.c.source, sa.c.published, sa.c.event_id, sa.c.storyline_id)
+
+
 def list_threads(store: Any) -> list[dict[str, Any]]:
     """Every threaded article in the store, in arrival order, with its thread ids."""
     from sqlalchemy import select
@@ -57,15 +63,7 @@ def list_threads(store: Any) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         dups = {r.article_id: r.duplicate_of for r in conn.execute(select(sd))}
         rows = conn.execute(
-            select(
-                sa.c.article_id,
-                sa.c.title,
-                sa.c.url,
-                sa.c.source,
-                sa.c.published,
-                sa.c.event_id,
-                sa.c.storyline_id,
-            ).order_by(sa.c.seq)
+            select(*_record_columns()).order_by(sa.c.seq)
         ).all()
     return [_record(r._mapping, dups) for r in rows]
 
@@ -98,15 +96,7 @@ def thread_record(store: Any, thread_id: str) -> dict[str, Any]:
         column = sa.c.event_id if thread["level"] == "event" else sa.c.storyline_id
         dups = {r.article_id: r.duplicate_of for r in conn.execute(select(sd))}
         members = conn.execute(
-            select(
-                sa.c.article_id,
-                sa.c.title,
-                sa.c.url,
-                sa.c.source,
-                sa.c.published,
-                sa.c.event_id,
-                sa.c.storyline_id,
-            )
+            select(*_record_columns())
             .where(column == thread["id"])
             .order_by(sa.c.seq)
         ).all()
