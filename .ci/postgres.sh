@@ -8,8 +8,8 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 version=$(ls /usr/lib/postgresql | sort -n | tail -1)
-pg_lsclusters -h | grep -q "^$version main" || pg_createcluster "$version" main >/dev/null
-pg_ctlcluster "$version" main start 2>/dev/null || true
+pg_lsclusters -h | grep -q "^$version main" || pg_createcluster "$version" main >/dev/null 2>&1
+pg_ctlcluster "$version" main start >/dev/null 2>&1 || true  # "already running" is fine
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='narrascope'\"" | grep -q 1 \
   || su postgres -c "psql -qc \"CREATE ROLE narrascope LOGIN SUPERUSER PASSWORD 'narrascope'\""
