@@ -304,8 +304,8 @@ def _build_actors(article: Article, gaz: Gazetteer) -> list[Actor]:
         span = _strip_possessive(ent)
         if span[0].dep_ == "det" or span[0].lower_ == "the":
             span = span[1:]
-        if not len(span) or not span.text[:1].isupper():
-            continue
+        if not len(span) or not span.text[:1].isupper() or len(span.text.replace(".", "")) <= 2:
+            continue  # two letters the gazetteer does not know ("EV", "BS") are not an organisation
         cands.append(_Cand(span.start_char, span.end_char, span.text, "ORG", "name"))
 
     actors = _merge(cands, gaz)
