@@ -100,11 +100,10 @@ def analyze(
                 progress.advance(task)
                 continue
             seen.add(item.id)
-            if store is not None and not force and store.analysed(item.id, pipeline.versions):
-                stored = store.get(item.id)
-                if stored is not None:
-                    emit(stored)
-                    continue
+            stored = store.current(item.id, pipeline.versions) if store is not None and not force else None
+            if stored is not None:
+                emit(stored)
+                continue
             yield item
 
     def emit(article: Article) -> None:
@@ -198,10 +197,9 @@ def _gather(paths: list[str], settings: Settings, store: Any, encoding: str | No
             if isinstance(got, InputError):
                 failed += 1
                 err.print(f"[red]error[/red]: {got}")
-            elif store is not None and store.analysed(got.id, pipeline.versions):
-                found.append(store.get(got.id) or got)
             else:
-                fresh.append(got)
+                stored = store.current(got.id, pipeline.versions) if store is not None else None
+                (found if stored is not None else fresh).append(stored or got)
     with Progress(SpinnerColumn(), TextColumn("analysing"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True, disable=len(fresh) <= 3) as progress:
         task = progress.add_task("analysing", total=len(fresh))

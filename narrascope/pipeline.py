@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .analysers.base import run_all
 from .document import Article
 from .nlp import parse
 from .registry import analysers as registry
@@ -77,8 +78,7 @@ class Pipeline:
     def _run(self, batch: list[Article]) -> list[Article]:
         parse(batch)
         for comp in self.components:
-            pipe = getattr(comp, "pipe", None)
-            batch = list(pipe(batch)) if pipe else [comp(a) for a in batch]
+            batch = run_all(comp, batch)
         for art in batch:
             art.meta["versions"] = self.versions
         return batch

@@ -332,7 +332,6 @@ def _tokens(name: str) -> list[str]:
 
 def _merge(cands: list[_Cand], gaz: Gazetteer) -> list[Actor]:
     """Group candidate mentions into actors with canonical names."""
-    text_of: dict[tuple[int, int], str] = {}
     persons = [c for c in cands if c.kind == "PERSON"]
     # Longest names are canonical; a shorter name whose tokens all occur in one longer name is that person.
     canon: list[tuple[str, list[str]]] = []
@@ -358,7 +357,6 @@ def _merge(cands: list[_Cand], gaz: Gazetteer) -> list[Actor]:
                 actor.titles.append(t)
         if c.state and not actor.affiliation:
             actor.affiliation = c.state
-        text_of[(c.start, c.end)] = name
         actor.mentions.append(Mention(c.start, c.end, "", aid, kind="name" if c.form in ("name", "alias") else c.form))
     for actor in by_id.values():
         if actor.kind == "PERSON" and not actor.affiliation:

@@ -153,7 +153,7 @@ class _Finder:
             if found is None:
                 return None
             verb, speaker = found
-            return self._quote(sp, "direct", verb, speaker, 1.0)
+            return self._make(sp.start, sp.end, "direct", verb, speaker, 1.0)
         # Partial: a speech verb in the sentence must govern the quoted words.
         tok = self._token_at(sp.start)
         if tok is None:
@@ -165,7 +165,7 @@ class _Finder:
         speaker = self._subject_of(verb)
         if speaker is None:
             return None
-        return self._quote(sp, "partial", verb, speaker, 0.8)
+        return self._make(sp.start, sp.end, "partial", verb, speaker, 0.8)
 
     def _is_full(self, sp: _Span) -> bool:
         """A quote that is a sentence or more, not a few words inside the writer's sentence."""
@@ -271,9 +271,6 @@ class _Finder:
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
         while end > start and self.text[end - 1] in ".,;: ”\"’":
             end -= 1
-        if toks[0].i < verb.i:
-            # Fronted content: '..., the United States has said'.
-            pass
         return self._make(start, end, "indirect", verb, speaker, 0.7)
 
     def _reported_parataxis(self, verb: Any) -> Quote | None:
@@ -331,7 +328,7 @@ class _Finder:
         node, steps = verb, 0
         while steps < 5:
             subj = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-            if subj is not None and (node.dep_ != "xcomp" or subj.i > node.i or True):
+            if subj is not None:
                 if subj.lower_ in ("who", "which", "that") and node.dep_ == "relcl":
                     return node.head
                 if within is None or within[0] <= subj.idx < within[1]:
@@ -378,9 +375,6 @@ class _Finder:
         span_end = toks[-1].idx + len(toks[-1].text) if toks else tok.idx + len(tok.text)
         name = re.sub(r"^(the|a|an)\s+", "", self.text[span_start:span_end], flags=re.IGNORECASE)
         return name, None, span_start, span_end
-
-    def _quote(self, sp: _Span, kind: str, verb: Any, speaker_tok: Any, score: float) -> Quote:
-        return self._make(sp.start, sp.end, kind, verb, speaker_tok, score)
 
     def _make(self, start: int, end: int, kind: str, verb: Any, speaker: Any, score: float) -> Quote:
         name, sid, s, e = speaker if isinstance(speaker, tuple) else self._resolve(speaker)

@@ -107,13 +107,13 @@ class Store:
             conn.execute(insert(t.actors).values(id=actor.id, name=actor.name, kind=actor.kind))
 
     # ---- reading -------------------------------------------------------------------------
-    def analysed(self, article_id: str, versions: dict[str, str] | None = None) -> bool:
-        """Is this article stored, and (if ``versions`` given) by the same analyser versions?"""
+    def current(self, article_id: str, versions: dict[str, str]) -> Article | None:
+        """The stored article if the same analyser versions produced it, else None (analyse it again)."""
         with self.engine.connect() as conn:
             row = conn.execute(select(t.articles.c.meta).where(t.articles.c.id == article_id)).first()
-        if row is None:
-            return False
-        return versions is None or (row[0] or {}).get("versions") == versions
+        if row is None or (row[0] or {}).get("versions") != versions:
+            return None
+        return self.get(article_id)
 
     def get(self, article_id: str) -> Article | None:
         """An article by id, or by a unique id prefix."""
