@@ -92,11 +92,7 @@ def main() -> None:
     for key, (name, ref, who) in PUBLISHED.items():
         res = result.get(key, {})
         val = res.get("f1", res.get("micro_f1"))
-        print(
-            f"| {name} | {val:.3f} | {ref:.3f} | {who} |"
-            if val is not None
-            else f"| {name} | - | {ref} | {who} |"
-        )
+        print(f"| {name} | {val:.3f} | {ref:.3f} | {who} |" if val is not None else f"| {name} | - | {ref} | {who} |")
     sp = result["speed"]
     print(
         f"\nanalyser on top of the parse ({sp['articles']} PTC articles): CPU {sp['ms_cpu_mean']} ms/article "

@@ -165,6 +165,54 @@ def test_st3_errors_name_file_and_line(tmp_path: Path) -> None:
         st3.read_articles(tmp_path / "missing")
 
 
+# --------------------------------------------------------------------------- model pieces
+
+
+def test_target_encoding_smooths_and_drops_rare_keys() -> None:
+    from collections import Counter
+
+    tot = Counter({(0, "evil"): 4, (1, "evil"): 4, (2, "the|evil"): 1, (1, "the"): 6})
+    pos = Counter({(0, "evil"): 4, (1, "evil"): 4, (2, "the|evil"): 1})
+    te = tech.TargetEncoding.from_counters(pos, tot)
+    assert "the|evil" not in te.counts["b"]  # seen once: below the minimum count
+    assert te.base == pytest.approx(4 / 10)  # over the word keys
+    lemma, word, bigram = te.rates(("evil", "evil", "the|evil"))
+    assert lemma == word == pytest.approx((4 + tech.TE_SMOOTH * 0.4) / (4 + tech.TE_SMOOTH))
+    assert bigram == pytest.approx(0.4)  # unknown key -> the overall rate
+    assert tech.TargetEncoding(te.counts).rates(("evil", "the", "x")) == te.rates(("evil", "the", "x"))
+
+
+def test_decode_spans_thresholds_splits_and_trims() -> None:
+    import numpy as np
+    import spacy
+
+    doc = spacy.blank("en")("They are evil , corrupt traitors .")
+    m = np.array([[0.1, 0], [0.2, 0], [0.9, 0.9], [0.5, 0.0], [0.8, 0.7], [0.7, 0.1], [0.6, 0.0]])
+    spans = tech.decode_spans(doc, [(0, m)], 0.45)
+    # "evil ," then a new span at "corrupt" (B dominates); trailing punctuation trimmed
+    assert [doc.text[s:e] for s, e, _ in spans] == ["evil", "corrupt traitors"]
+    low = tech.decode_spans(doc, [(0, m)], 0.15)  # "are" joins, but B opens a span at "evil"
+    assert [doc.text[s:e] for s, e, _ in low] == ["are", "evil", "corrupt traitors"]
+
+
+def test_length_buckets_are_one_hot() -> None:
+    for n in (1, 2, 4, 9, 50):
+        b = tech._len_buckets(n)
+        assert sum(b) == 1 and len(b) == len(tech.LEN_BUCKETS) + 1
+    assert tech._len_buckets(50)[-1] == 1
+
+
+def test_parse_cache_keeps_the_tensors(tmp_path: Path) -> None:
+    import numpy as np
+
+    docs = tech.load_corpora(FIX / "ptc", None)
+    tech.parse_docs(docs, tmp_path)
+    again = tech.load_corpora(FIX / "ptc", None)
+    tech.parse_docs(again, tmp_path)  # from the cache
+    for a, b in zip(docs, again, strict=True):
+        assert np.allclose(tech._tensor(a.doc), tech._tensor(b.doc))
+
+
 # --------------------------------------------------------------------------- the model and analyser
 
 
@@ -176,9 +224,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> tech.TechniqueModel:
     return tech.TechniqueModel.load(model.save(tmp_path_factory.mktemp("model")))
 
 
-def test_tiny_model_fits_saves_loads_and_writes_submissions(
-    tiny_model: tech.TechniqueModel, tmp_path: Path
-) -> None:
+def test_tiny_model_fits_saves_loads_and_writes_submissions(tiny_model: tech.TechniqueModel, tmp_path: Path) -> None:
     path = tmp_path / "m"
     tiny_model.save(path)
     assert {p.name for p in path.iterdir()} == {"tagger.crfsuite", "arrays.npz", "model.json"}
@@ -192,9 +238,7 @@ def test_tiny_model_fits_saves_loads_and_writes_submissions(
     )
     gold = ptc.read_tc(FIX / "ptc" / "train-task-flc-tc.labels")
     assert ptc.score_tc(gold, ptc.read_tc(tmp_path / "tc.txt"))["f1"] >= 0.0  # same spans, valid labels
-    tech.predict_semeval2023_st3(
-        FIX / "en" / "train-articles-subtask-3", tmp_path / "st3.txt", model_path=path
-    )
+    tech.predict_semeval2023_st3(FIX / "en" / "train-articles-subtask-3", tmp_path / "st3.txt", model_path=path)
     pred = st3.read_paragraph_labels(tmp_path / "st3.txt", strict_labels=True)
     assert set(pred) == set(st3.read_paragraph_labels(FIX / "en" / "train-labels-subtask-3.txt"))
 

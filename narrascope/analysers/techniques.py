@@ -12,6 +12,10 @@ tensor stands in for embeddings: MiniLM runs at ~20 sentences/s here, far over t
 3. a paragraph classifier (one-vs-rest logistic regression) for SemEval-2023 subtask 3, whose
    labels are merged with those of the spans inside the paragraph.
 
+Opt-in ``Params`` (off in the shipped model; measured in its model card): target-encoded tokens
+for the CRF, a span threshold chosen on inner out-of-fold CRF marginals, and for the PTC head the
+span's syntax, length buckets, mapped 2023 spans and shared probabilities for identical spans.
+
 The artefact is a folder: ``tagger.crfsuite`` (crfsuite's own format), ``arrays.npz`` and
 ``model.json`` (vocabularies, classes, thresholds, training figures). No pickle.
 """
@@ -85,8 +89,7 @@ def load_corpora(ptc_dir: str | Path | None, semeval2023_dir: str | Path | None)
         for a, t in arts.items():
             d = TrainDoc(a, t, "semeval2023", spans23[a])
             d.paragraph_labels = {
-                p.line: [x for x in plabels.get((a, p.line), []) if x in known]
-                for p in st3_eval.paragraphs(a, t)
+                p.line: [x for x in plabels.get((a, p.line), []) if x in known] for p in st3_eval.paragraphs(a, t)
             }
             docs.append(d)
     if not docs:
@@ -104,21 +107,27 @@ def parse_docs(docs: Sequence[TrainDoc], cache_dir: str | Path | None = None) ->
     todo = [d for d in docs if d.doc is None]
     if not todo:
         return
-    cache = None
+    cache = tensors = None
     if cache_dir:
         import hashlib
 
         key = hashlib.sha256("\x00".join(d.text for d in todo).encode()).hexdigest()[:16]
         cache = Path(cache_dir) / f"techniques-parse-{key}.spacy"
-        if cache.is_file():
+        tensors = cache.with_suffix(".tensors.npy")  # a DocBin drops the tok2vec tensors
+        if cache.is_file() and tensors.is_file():
+            flat = np.load(tensors)
+            at = 0
             for d, doc in zip(todo, DocBin().from_disk(cache).get_docs(nlp.vocab), strict=False):
+                doc.tensor = flat[at : at + len(doc)]
+                at += len(doc)
                 d.doc = doc
             return
     for d, doc in zip(todo, nlp.pipe((d.text for d in todo), batch_size=16), strict=False):
         d.doc = doc
-    if cache is not None:
+    if cache is not None and tensors is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         DocBin(store_user_data=False, docs=[d.doc for d in todo]).to_disk(cache)
+        np.save(tensors, np.concatenate([_tensor(d.doc) for d in todo]).astype(np.float32))
 
 
 # --------------------------------------------------------------------------- parse helpers
@@ -209,13 +218,20 @@ class Linear:
     multinomial: bool = True
 
     @classmethod
-    def fit(cls, X: Any, y: Sequence[Any] | np.ndarray, C: float = 1.0, multinomial: bool = True) -> Linear:
+    def fit(
+        cls,
+        X: Any,
+        y: Sequence[Any] | np.ndarray,
+        C: float = 1.0,
+        multinomial: bool = True,
+        sample_weight: np.ndarray | None = None,
+    ) -> Linear:
         from sklearn.linear_model import LogisticRegression
 
         if len(set(y)) < 2:  # degenerate (tiny data): a constant model
             only = str(next(iter(y), "0"))
             return cls([only], np.zeros((1, X.shape[1]), np.float32), np.zeros(1, np.float32), True)
-        lr = LogisticRegression(C=C, max_iter=200, tol=1e-3, random_state=SEED).fit(X, y)
+        lr = LogisticRegression(C=C, max_iter=200, tol=1e-3, random_state=SEED).fit(X, y, sample_weight=sample_weight)
         return cls(
             [str(c) for c in lr.classes_],
             lr.coef_.astype(np.float32),
@@ -277,7 +293,11 @@ def _mean_rows(t: np.ndarray, a: int, b: int) -> np.ndarray:
 
 
 def _token_features(
-    doc: Any, sents: list[tuple[int, int]], clusters: np.ndarray, prior: np.ndarray
+    doc: Any,
+    sents: list[tuple[int, int]],
+    clusters: np.ndarray,
+    prior: np.ndarray,
+    te: TargetEncoding | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """One list of crfsuite feature dicts per sentence."""
     quoted = _quote_flags(doc)
@@ -332,6 +352,16 @@ def _token_features(
             if k > 0:
                 feats[f"bi={base[k - 1]['w']}|{f['w']}"] = 1.0
             seq.append(feats)
+        if te is not None:
+            words = ["<s>"] + [f["w"] for f in base]  # the keys of _te_keys, from the features built above
+            rates = [te.rates((f["l"], f["w"], f"{words[k]}|{f['w']}")) for k, f in enumerate(base)]
+            for k, feats in enumerate(seq):
+                for kind, r in zip(te.KINDS, rates[k], strict=True):
+                    feats[f"te{kind}"] = r
+                    feats[f"te{kind}b{min(9, int(r * 10))}"] = 1.0
+                for off in (-1, 1):
+                    if 0 <= k + off < len(seq):
+                        feats[f"{off}tel"] = rates[k + off][0]
         yield seq
 
 
@@ -347,6 +377,59 @@ def _bio(doc: Any, sents: list[tuple[int, int]], spans: Iterable[tuple[int, int]
             prev = hit
         out.append(tags)
     return out
+
+
+TE_MIN_COUNT = 2  # a key needs this many training occurrences to get its own rate
+TE_SMOOTH = 5.0  # pseudo-count of the overall rate
+
+
+def _te_keys(doc: Any, a: int, b: int) -> list[tuple[str, str, str]]:
+    """Target-encoding keys of each token of doc[a:b]: lemma, lowercased word, bigram with the previous."""
+    out, prev = [], "<s>"
+    for tok in doc[a:b]:
+        low = tok.lower_
+        out.append((tok.lemma_.lower(), low, f"{prev}|{low}"))
+        prev = low
+    return out
+
+
+class TargetEncoding:
+    """How often a lemma / word / bigram was inside a gold span: (inside, total) counts per key."""
+
+    KINDS = ("l", "w", "b")
+
+    def __init__(self, counts: dict[str, dict[str, list[int]]] | None = None) -> None:
+        self.counts: dict[str, dict[str, list[int]]] = counts or {k: {} for k in self.KINDS}
+        pos = sum(v[0] for v in self.counts["w"].values())
+        tot = sum(v[1] for v in self.counts["w"].values())
+        self.base = pos / tot if tot else 0.0
+
+    @classmethod
+    def from_counters(cls, pos: Counter[tuple[int, str]], tot: Counter[tuple[int, str]]) -> TargetEncoding:
+        counts: dict[str, dict[str, list[int]]] = {k: {} for k in cls.KINDS}
+        for (kind, key), n in tot.items():
+            if n >= TE_MIN_COUNT:
+                counts[cls.KINDS[kind]][key] = [pos[(kind, key)], n]
+        return cls(counts)
+
+    def rates(self, keys: tuple[str, str, str]) -> list[float]:
+        out = []
+        for kind, key in zip(self.KINDS, keys, strict=True):
+            c = self.counts[kind].get(key)
+            out.append(self.base if c is None else (c[0] + TE_SMOOTH * self.base) / (c[1] + TE_SMOOTH))
+        return out
+
+
+def _te_count(doc: Any, sents: list[tuple[int, int]], tags: list[list[str]]) -> tuple[Counter, Counter]:
+    pos: Counter[tuple[int, str]] = Counter()
+    tot: Counter[tuple[int, str]] = Counter()
+    for (a, b), tt in zip(sents, tags, strict=True):
+        for keys, tag in zip(_te_keys(doc, a, b), tt, strict=True):
+            for kind, key in enumerate(keys):
+                tot[(kind, key)] += 1
+                if tag != "O":
+                    pos[(kind, key)] += 1
+    return pos, tot
 
 
 _WORD = re.compile(r"\w+")
@@ -382,9 +465,31 @@ class SpanInput:
     context: str
     vec: np.ndarray  # tensor features: span mean, sentence mean
     dense: list[float]
+    syntax: str = ""  # POS tags, entity types and root dependency of the span, two words either side
 
 
-def _span_inputs(doc: Any, spans: Sequence[tuple[int, int]]) -> list[SpanInput]:
+def _span_syntax(doc: Any, a: int, b: int) -> str:
+    toks = doc[a:b]
+    root = toks.root if b > a else None
+    parts = [t.pos_ for t in toks] + [f"E:{t.ent_type_}" for t in toks if t.ent_type_]
+    if root is not None:
+        parts.append(f"D:{root.dep_}")
+    parts += [f"L:{t.lower_}" for t in doc[max(0, a - 2) : a] if not t.is_space]
+    parts += [f"R:{t.lower_}" for t in doc[b : b + 2] if not t.is_space]
+    return " ".join(parts)
+
+
+LEN_BUCKETS = (1, 2, 3, 5, 8, 12, 20)  # upper bounds (words) of the span-length buckets
+
+
+def _len_buckets(n_words: int) -> list[float]:
+    k = next((i for i, ub in enumerate(LEN_BUCKETS) if n_words <= ub), len(LEN_BUCKETS))
+    return [float(i == k) for i in range(len(LEN_BUCKETS) + 1)]
+
+
+def _span_inputs(
+    doc: Any, spans: Sequence[tuple[int, int]], buckets: bool = False, syntax: bool = False
+) -> list[SpanInput]:
     text = doc.text
     low = text.lower()
     t = _tensor(doc)
@@ -395,11 +500,11 @@ def _span_inputs(doc: Any, spans: Sequence[tuple[int, int]]) -> list[SpanInput]:
         cs = doc.char_span(start, end, alignment_mode="expand")
         a, b = (cs.start, cs.end) if cs is not None else (sc[2], sc[3])
         vec = np.concatenate([_mean_rows(t, a, b), _mean_rows(t, sc[2], sc[3])])
-        out.append(
-            SpanInput(
-                text[start:end], text[sc[0] : sc[1]], vec, _span_dense(text, low, start, end, (sc[0], sc[1]))
-            )
-        )
+        dense = _span_dense(text, low, start, end, (sc[0], sc[1]))
+        if buckets:
+            dense += _len_buckets(len(_WORD.findall(text[start:end])))
+        syn = _span_syntax(doc, a, b) if syntax else ""
+        out.append(SpanInput(text[start:end], text[sc[0] : sc[1]], vec, dense, syn))
     return out
 
 
@@ -415,9 +520,24 @@ class Params:
     crf_c2: float = 0.05
     crf_iterations: int = 100
     crf_minfreq: int = 2
-    span_threshold: float = 0.4  # 1 - P(O) a token needs to be part of a span
+    # 1 - P(O) a token needs to be part of a span (with tune_threshold: the tie-break of the inner search)
+    span_threshold: float = 0.4
     span_C: float = 4.0
     para_C: float = 2.0
+    # SemEval-2023 spans mapped to the PTC classes added to the PTC classifier's training data:
+    # "none", "new" (articles PTC lacks) or "all"; weighted by ``tc_extra_weight``
+    tc_extra: str = "none"
+    tc_extra_weight: float = 1.0
+    # token "target encoding": smoothed in-span rates of lemma / word / bigram as CRF features
+    # (out-of-fold on the tagger's own training articles)
+    target_encoding: bool = False
+    # span classification post-processing: spans with the same text in an article share their
+    # class probabilities
+    tc_share: bool = False
+    tc_len_buckets: bool = False  # one-hot span-length buckets among the span classifier's features
+    tc_syntax: bool = False  # TF-IDF of the span's POS tags, entity types, root dependency, neighbours
+    tagger_corpus: str = "ptc+new"  # "ptc" or "ptc+new" (SemEval-2023 articles PTC lacks)
+    tune_threshold: bool = False  # choose span_threshold on inner out-of-fold CRF marginals
 
 
 class TechniqueModel:
@@ -428,6 +548,8 @@ class TechniqueModel:
         self.centroids = np.zeros((0, TENSOR_DIM), np.float32)
         self.prior_words: Tfidf | None = None
         self.prior: Linear | None = None
+        self.te: TargetEncoding | None = None
+        self.span_threshold = self.params.span_threshold
         self.crf_path: Path | None = None
         self._tagger: Any = None
         self.span_tfidf: dict[str, Tfidf] = {}
@@ -467,6 +589,7 @@ class TechniqueModel:
                 tf["ctx"].transform([i.context for i in items]) * 0.5,
                 sparse.csr_matrix(np.stack([i.vec for i in items])),
                 sparse.csr_matrix(dense),
+                *([tf["syn"].transform([i.syntax for i in items])] if "syn" in tf else []),
             ]
         ).tocsr()
 
@@ -476,9 +599,7 @@ class TechniqueModel:
         vecs = []
         for s, e in paras:
             cs = doc.char_span(s, e, alignment_mode="expand")
-            vecs.append(
-                _mean_rows(t, cs.start, cs.end) if cs is not None else np.zeros(TENSOR_DIM, np.float32)
-            )
+            vecs.append(_mean_rows(t, cs.start, cs.end) if cs is not None else np.zeros(TENSOR_DIM, np.float32))
         text = doc.text  # built anew on every access
         texts = [text[s:e] for s, e in paras]
         return sparse.hstack([self.para_tfidf.transform(texts), sparse.csr_matrix(np.stack(vecs))]).tocsr()
@@ -487,6 +608,25 @@ class TechniqueModel:
 
     def fit(self, docs: Sequence[TrainDoc], work_dir: str | Path | None = None) -> TechniqueModel:
         """Train every part on parsed training documents (see ``load_corpora``, ``parse_docs``)."""
+        t0 = time.time()
+        self.fit_tagger(docs, work_dir)
+        log.info("CRF trained (%.0fs)", time.time() - t0)
+        n_spans = self.fit_span_classifiers(docs)
+        log.info("span classifiers trained (%.0fs)", time.time() - t0)
+        # paragraph classifier (SemEval-2023 paragraphs), threshold from inner out-of-fold predictions
+        pdocs = [d for d in docs if d.scheme == "semeval2023"]
+        if pdocs:
+            self._fit_paragraphs(pdocs)
+        self.info = {
+            "trained": time.strftime("%Y-%m-%d"),
+            "seconds": round(time.time() - t0),
+            "articles": {s: sum(d.scheme == s for d in docs) for s in ("ptc", "semeval2023")},
+            "spans": n_spans,
+        }
+        return self
+
+    def fit_tagger(self, docs: Sequence[TrainDoc], work_dir: str | Path | None = None) -> None:
+        """Tensor clusters, the sentence prior and the CRF span tagger."""
         import pycrfsuite
         from sklearn.cluster import MiniBatchKMeans
 
@@ -494,14 +634,12 @@ class TechniqueModel:
         p = self.params
         # Span tagger data: PTC articles, plus SemEval-2023 articles that PTC does not cover.
         ptc_ids = {d.id for d in docs if d.scheme == "ptc"}
-        tag_docs = [d for d in docs if d.scheme == "ptc" or d.id not in ptc_ids]
+        tag_docs = [d for d in docs if d.scheme == "ptc" or (p.tagger_corpus == "ptc+new" and d.id not in ptc_ids)]
         # 1. tensor clusters
         sample = np.concatenate([_tensor(d.doc) for d in tag_docs])
         rng = np.random.default_rng(SEED)
         sample = sample[rng.permutation(len(sample))[:200_000]]
-        km = MiniBatchKMeans(min(p.clusters, len(sample)), random_state=SEED, n_init=3, batch_size=4096).fit(
-            sample
-        )
+        km = MiniBatchKMeans(min(p.clusters, len(sample)), random_state=SEED, n_init=3, batch_size=4096).fit(sample)
         self.centroids = km.cluster_centers_.astype(np.float32)
         # 2. sentence prior, cross-fitted so the CRF sees honest values on its own training data
         sents = {id(d): _sentences(d.doc) for d in tag_docs}
@@ -519,55 +657,97 @@ class TechniqueModel:
         oof = np.zeros(len(y))
         for tr, te in _group_folds(s_grp, 5):
             w = Tfidf(ngram_range=(1, 2), min_df=2, max_features=30000)
-            Xtr = sparse.hstack(
-                [w.fit_transform([s_text[i] for i in tr]), sparse.csr_matrix(np.array(s_vec)[tr])]
-            )
-            Xte = sparse.hstack(
-                [w.transform([s_text[i] for i in te]), sparse.csr_matrix(np.array(s_vec)[te])]
-            )
+            Xtr = sparse.hstack([w.fit_transform([s_text[i] for i in tr]), sparse.csr_matrix(np.array(s_vec)[tr])])
+            Xte = sparse.hstack([w.transform([s_text[i] for i in te]), sparse.csr_matrix(np.array(s_vec)[te])])
             oof[te] = _positive(Linear.fit(Xtr.tocsr(), y[tr]), Xte.tocsr())
         self.prior_words = Tfidf(ngram_range=(1, 2), min_df=2, max_features=30000)
-        X = sparse.hstack(
-            [self.prior_words.fit_transform(s_text), sparse.csr_matrix(np.array(s_vec))]
-        ).tocsr()
+        X = sparse.hstack([self.prior_words.fit_transform(s_text), sparse.csr_matrix(np.array(s_vec))]).tocsr()
         self.prior = Linear.fit(X, y)
         log.info("sentence prior ready (%.0fs)", time.time() - t0)
         # 3. CRF tagger
-        trainer = pycrfsuite.Trainer(verbose=False)
-        trainer.set_params(
-            {
-                "c1": p.crf_c1,
-                "c2": p.crf_c2,
-                "max_iterations": p.crf_iterations,
-                "feature.minfreq": p.crf_minfreq,
-                "feature.possible_transitions": True,
-            }
-        )
-        k = 0
-        for d in tag_docs:
-            ss = sents[id(d)]
-            prior = oof[k : k + len(ss)]
-            k += len(ss)
-            tags = _bio(d.doc, ss, [(s, e) for s, e, _ in d.spans])
-            for xseq, yseq in zip(
-                _token_features(d.doc, ss, self._clusters(d.doc), prior), tags, strict=False
-            ):
-                if xseq:
-                    trainer.append(xseq, yseq)
+        tags = {id(d): _bio(d.doc, sents[id(d)], [(s, e) for s, e, _ in d.spans]) for d in tag_docs}
+        inner_te: dict[int, TargetEncoding] = {}
+        self.te = None
+        if p.target_encoding:  # rates from the other inner folds for training articles, all for new ones
+            counts = [_te_count(d.doc, sents[id(d)], tags[id(d)]) for d in tag_docs]
+            all_pos, all_tot = Counter[tuple[int, str]](), Counter[tuple[int, str]]()
+            for cp, ct in counts:
+                all_pos.update(cp)
+                all_tot.update(ct)
+            self.te = TargetEncoding.from_counters(all_pos, all_tot)
+            for _, te_idx in _group_folds(list(range(len(tag_docs))), 5):
+                f_pos, f_tot = all_pos.copy(), all_tot.copy()
+                for i in te_idx:
+                    f_pos.subtract(counts[i][0])
+                    f_tot.subtract(counts[i][1])
+                enc = TargetEncoding.from_counters(f_pos, f_tot)
+                inner_te.update({int(i): enc for i in te_idx})
+        offsets = np.cumsum([0] + [len(sents[id(d)]) for d in tag_docs])
+
+        def features(di: int) -> Iterator[list[dict[str, Any]]]:
+            d = tag_docs[di]
+            prior = oof[offsets[di] : offsets[di + 1]]
+            return _token_features(d.doc, sents[id(d)], self._clusters(d.doc), prior, inner_te.get(di))
+
+        def train_crf(indices: Iterable[int], path: Path) -> None:
+            trainer = pycrfsuite.Trainer(verbose=False)
+            trainer.set_params(
+                {
+                    "c1": p.crf_c1,
+                    "c2": p.crf_c2,
+                    "max_iterations": p.crf_iterations,
+                    "feature.minfreq": p.crf_minfreq,
+                    "feature.possible_transitions": True,
+                }
+            )
+            for di in indices:
+                for xseq, yseq in zip(features(di), tags[id(tag_docs[di])], strict=False):
+                    if xseq:
+                        trainer.append(xseq, yseq)
+            trainer.train(str(path))
+
         self._tmp = tempfile.TemporaryDirectory() if work_dir is None else None
         wd = Path(work_dir) if work_dir is not None else Path(self._tmp.name)
         wd.mkdir(parents=True, exist_ok=True)
+        self.span_threshold = p.span_threshold
+        if p.tune_threshold:  # the decoding threshold that maximises SI F1 on inner out-of-fold marginals
+            grid = [round(float(x), 3) for x in np.arange(0.1, 0.55, 0.05)]
+            gold: list[ptc_eval.PTCSpan] = []
+            pred: dict[float, list[ptc_eval.PTCSpan]] = {th: [] for th in grid}
+            for tr, te in _group_folds(list(range(len(tag_docs))), 2):
+                train_crf(tr, wd / "inner.crfsuite")
+                inner = pycrfsuite.Tagger()
+                inner.open(str(wd / "inner.crfsuite"))
+                for di in te:
+                    d = tag_docs[di]
+                    if d.scheme != "ptc":
+                        continue
+                    gold += [ptc_eval.PTCSpan(d.id, s, e) for s, e, _ in d.spans]
+                    marg = [
+                        (a, _seq_marginals(inner, xs)) for (a, _), xs in zip(sents[id(d)], features(di), strict=False)
+                    ]
+                    for th in grid:
+                        pred[th] += [ptc_eval.PTCSpan(d.id, s, e) for s, e, _ in decode_spans(d.doc, marg, th)]
+                inner.close()
+            f1 = {th: ptc_eval.score_si(gold, pred[th])["f1"] for th in grid}
+            self.span_threshold = max(grid, key=lambda th: (f1[th], -abs(th - p.span_threshold)))
+            log.info("inner SI F1 by threshold %s -> %.2f", f1, self.span_threshold)
         self.crf_path = wd / "tagger.crfsuite"
-        trainer.train(str(self.crf_path))
+        train_crf(range(len(tag_docs)), self.crf_path)
         self._tagger = None
-        log.info("CRF trained (%.0fs)", time.time() - t0)
-        # 4. span classifiers
+
+    def fit_span_classifiers(self, docs: Sequence[TrainDoc]) -> dict[str, int]:
+        """The span technique classifiers (one per scheme) on the gold spans; returns span counts."""
+        p = self.params
         items: dict[str, list[SpanInput]] = {"ptc": [], "semeval2023": []}
         labels: dict[str, list[str]] = {"ptc": [], "semeval2023": []}
+        origin: list[str] = []  # article id of each SemEval-2023 span
         for d in docs:
             if d.spans:
-                items[d.scheme] += _span_inputs(d.doc, [(s, e) for s, e, _ in d.spans])
+                items[d.scheme] += _span_inputs(d.doc, [(s, e) for s, e, _ in d.spans], p.tc_len_buckets, p.tc_syntax)
                 labels[d.scheme] += [lab for _, _, lab in d.spans]
+                if d.scheme == "semeval2023":
+                    origin += [d.id] * len(d.spans)
         allitems = items["ptc"] + items["semeval2023"]
         self.span_tfidf = {
             "word": Tfidf(ngram_range=(1, 2), min_df=2, max_features=20000),
@@ -577,23 +757,29 @@ class TechniqueModel:
         self.span_tfidf["word"].vec.fit([i.text for i in allitems])
         self.span_tfidf["char"].vec.fit([i.text for i in allitems])
         self.span_tfidf["ctx"].vec.fit([i.context for i in allitems])
+        if p.tc_syntax:
+            self.span_tfidf["syn"] = Tfidf(ngram_range=(1, 2), min_df=3, token_pattern=r"\S+", lowercase=False)
+            self.span_tfidf["syn"].vec.fit([i.syntax for i in allitems])
         dense = np.array([i.dense for i in allitems], np.float32)
         self.dense_mean, self.dense_std = dense.mean(0), dense.std(0) + 1e-6
-        self.span_clf = {
-            s: Linear.fit(self._span_X(items[s]), labels[s], C=p.span_C) for s in items if items[s]
-        }
-        log.info("span classifiers trained (%.0fs)", time.time() - t0)
-        # 5. paragraph classifier (SemEval-2023 paragraphs), threshold from inner out-of-fold predictions
-        pdocs = [d for d in docs if d.scheme == "semeval2023"]
-        if pdocs:
-            self._fit_paragraphs(pdocs)
-        self.info = {
-            "trained": time.strftime("%Y-%m-%d"),
-            "seconds": round(time.time() - t0),
-            "articles": {s: sum(d.scheme == s for d in docs) for s in ("ptc", "semeval2023")},
-            "spans": {s: len(labels[s]) for s in labels},
-        }
-        return self
+        self.span_clf = {}
+        for s in items:
+            if not items[s]:
+                continue
+            X, y, w = self._span_X(items[s]), list(labels[s]), np.ones(len(labels[s]))
+            if s == "ptc" and p.tc_extra != "none" and items["semeval2023"]:
+                tax, ptc_ids = load_techniques(), {d.id for d in docs if d.scheme == "ptc"}
+                keep = [
+                    i
+                    for i, (lab, aid) in enumerate(zip(labels["semeval2023"], origin, strict=True))
+                    if tax.to_ptc(lab) and (p.tc_extra == "all" or aid not in ptc_ids)
+                ]
+                if keep:
+                    X = sparse.vstack([X, self._span_X([items["semeval2023"][i] for i in keep])]).tocsr()
+                    y += [tax.to_ptc(labels["semeval2023"][i]) or "" for i in keep]
+                    w = np.concatenate([w, np.full(len(keep), p.tc_extra_weight)])
+            self.span_clf[s] = Linear.fit(X, y, C=p.span_C, sample_weight=w)
+        return {s: len(labels[s]) for s in labels}
 
     def _fit_paragraphs(self, pdocs: Sequence[TrainDoc]) -> None:
         classes = load_techniques().names
@@ -633,41 +819,36 @@ class TechniqueModel:
             self._tagger.open(str(self.crf_path))
         return self._tagger
 
-    def predict_spans(self, doc: Any, threshold: float | None = None) -> list[tuple[int, int, float]]:
-        """Character spans (start, end, confidence) where the text persuades, for one parsed doc."""
-        th = self.params.span_threshold if threshold is None else threshold
+    def marginals(self, doc: Any) -> list[tuple[int, np.ndarray]]:
+        """Per sentence: its first token and the CRF marginals (P(in a span), P(B)) of its tokens."""
         sents = _sentences(doc)
         if not sents:
             return []
         assert self.prior is not None
         prior = _positive(self.prior, self._prior_X(doc, sents))
-        tagger, out = self.tagger, []
-        labels = set(tagger.labels())
-        for (a, _b), xseq in zip(
-            sents, _token_features(doc, sents, self._clusters(doc), prior), strict=False
-        ):
-            tagger.set(xseq)
-            cur: list[Any] = []
-            for k in range(len(xseq)):
-                p_in = 1.0 - tagger.marginal("O", k) if "O" in labels else 0.0
-                p_b = tagger.marginal("B", k) if "B" in labels else 0.0
-                tok = doc[a + k]
-                if p_in >= th and not (cur and p_b > p_in - p_b):
-                    cur.append((tok, p_in))
-                    continue
-                if cur:
-                    out.append(_close(cur))
-                cur = [(tok, p_in)] if p_in >= th else []
-            if cur:
-                out.append(_close(cur))
-        return [s for s in out if s[1] > s[0]]
+        feats = _token_features(doc, sents, self._clusters(doc), prior, self.te)
+        return [(a, _seq_marginals(self.tagger, xseq)) for (a, _b), xseq in zip(sents, feats, strict=False)]
+
+    def predict_spans(self, doc: Any, threshold: float | None = None) -> list[tuple[int, int, float]]:
+        """Character spans (start, end, confidence) where the text persuades, for one parsed doc."""
+        th = self.span_threshold if threshold is None else threshold
+        return decode_spans(doc, self.marginals(doc), th)
 
     def classify(self, doc: Any, spans: Sequence[tuple[int, int]], scheme: str = "semeval2023") -> np.ndarray:
         """Class probabilities of spans (columns: ``self.span_clf[scheme].classes``)."""
         clf = self.span_clf[scheme]
         if not spans:
             return np.zeros((0, len(clf.classes)))
-        return clf.proba(self._span_X(_span_inputs(doc, spans)))
+        items = _span_inputs(doc, spans, self.params.tc_len_buckets, self.params.tc_syntax)
+        proba = clf.proba(self._span_X(items))
+        if self.params.tc_share:
+            groups: dict[str, list[int]] = {}
+            for i, it in enumerate(items):
+                groups.setdefault(" ".join(_WORD.findall(it.text.lower())), []).append(i)
+            for idx in groups.values():
+                if len(idx) > 1:
+                    proba[idx] = proba[idx].mean(axis=0)
+        return proba
 
     def paragraph_proba(self, doc: Any, paras: Sequence[tuple[int, int]]) -> np.ndarray:
         if self.para_clf is None or not paras:
@@ -693,8 +874,11 @@ class TechniqueModel:
             "params": self.params.__dict__,
             "info": self.info,
             "para_threshold": self.para_threshold,
+            "tagger_threshold": self.span_threshold,
             "tfidf": {},
         }
+        if self.te is not None:
+            meta["target_encoding"] = self.te.counts
         tfidfs = {f"span_{k}": v for k, v in self.span_tfidf.items()}
         tfidfs["prior_words"] = self.prior_words
         if self.para_tfidf is not None:
@@ -731,6 +915,8 @@ class TechniqueModel:
         self.prior_words, self.para_tfidf = tf["prior_words"], tf.get("para")
         self.span_tfidf = {k[5:]: v for k, v in tf.items() if k.startswith("span_")}
         self.prior = _load_linear(arr, meta, "prior")
+        self.te = TargetEncoding(meta["target_encoding"]) if "target_encoding" in meta else None
+        self.span_threshold = meta.get("tagger_threshold", self.params.span_threshold)
         self.span_clf = {k[5:]: _load_linear(arr, meta, k) for k in meta if k.startswith("span_")}
         self.para_clf = _load_linear(arr, meta, "para") if "para" in meta else None
         self.para_threshold, self.info, self.crf_path = (
@@ -739,6 +925,36 @@ class TechniqueModel:
             src / "tagger.crfsuite",
         )
         return self
+
+
+def _seq_marginals(tagger: Any, xseq: list[dict[str, Any]]) -> np.ndarray:
+    """(P(in a span), P(B)) of each token of one sentence."""
+    labels = set(tagger.labels())
+    tagger.set(xseq)
+    m = np.zeros((len(xseq), 2))
+    for k in range(len(xseq)):
+        m[k, 0] = 1.0 - tagger.marginal("O", k) if "O" in labels else 0.0
+        m[k, 1] = tagger.marginal("B", k) if "B" in labels else 0.0
+    return m
+
+
+def decode_spans(doc: Any, marginals: list[tuple[int, np.ndarray]], th: float) -> list[tuple[int, int, float]]:
+    """Spans from token marginals: runs of tokens with P(in) >= ``th``, split where P(B) dominates."""
+    out = []
+    for a, m in marginals:
+        cur: list[Any] = []
+        for k in range(len(m)):
+            p_in, p_b = float(m[k, 0]), float(m[k, 1])
+            tok = doc[a + k]
+            if p_in >= th and not (cur and p_b > p_in - p_b):
+                cur.append((tok, p_in))
+                continue
+            if cur:
+                out.append(_close(cur))
+            cur = [(tok, p_in)] if p_in >= th else []
+        if cur:
+            out.append(_close(cur))
+    return [s for s in out if s[1] > s[0]]
 
 
 def _close(cur: list[Any]) -> tuple[int, int, float]:
@@ -792,9 +1008,7 @@ class TechniqueAnalyser:
     version = VERSION
     requires: tuple[str, ...] = ()
 
-    def __init__(
-        self, model: TechniqueModel | str | Path | None = None, threshold: float | None = None
-    ) -> None:
+    def __init__(self, model: TechniqueModel | str | Path | None = None, threshold: float | None = None) -> None:
         self._model = model if isinstance(model, TechniqueModel) else None
         self._path = Path(model) if isinstance(model, (str, Path)) else MODEL_DIR
         self.threshold = threshold
@@ -855,9 +1069,7 @@ class TechniqueAnalyser:
         spans = self.predict(article)
         doc = article.doc
         findings = [
-            f
-            for f in article.findings
-            if f.layer not in ("techniques", "technique_sentences", "technique_paragraphs")
+            f for f in article.findings if f.layer not in ("techniques", "technique_sentences", "technique_paragraphs")
         ]
         findings += spans
         for s in article.sentences:
@@ -974,7 +1186,7 @@ def evaluate(
         model = TechniqueModel(params).fit([d for d in docs if fold_of[d.id] != k])
         fit_s = time.time() - t0
         run = _predict_fold(model, [d for d in docs if fold_of[d.id] == k])
-        run.update(fold=k, fit_seconds=round(fit_s))
+        run.update(fold=k, fit_seconds=round(fit_s), span_threshold=model.span_threshold)
         runs.append(run)
         if predictions_dir is not None:
             Path(predictions_dir).mkdir(parents=True, exist_ok=True)
@@ -987,7 +1199,7 @@ def evaluate(
         "split": "by article id, shared by PTC and SemEval-2023 T3",
         "params": (params or Params()).__dict__,
         **_scores(runs),
-        "per_fold": [{"fold": r["fold"], **_scores([r])} for r in runs],
+        "per_fold": [{"fold": r["fold"], "span_threshold": r["span_threshold"], **_scores([r])} for r in runs],
     }
 
 
@@ -997,7 +1209,7 @@ def score_predictions(files: Iterable[str | Path]) -> dict[str, Any]:
     return {
         **_scores(runs),
         "folds_run": [r["fold"] for r in runs],
-        "per_fold": [{"fold": r["fold"], **_scores([r])} for r in runs],
+        "per_fold": [{"fold": r["fold"], "span_threshold": r.get("span_threshold"), **_scores([r])} for r in runs],
     }
 
 
@@ -1026,9 +1238,7 @@ def _predict_fold(model: TechniqueModel, test_docs: Sequence[TrainDoc]) -> dict[
             run["gold_si"] += [[d.id, s, e] for s, e, _ in d.spans]
             g_tc = [ptc_eval.PTCSpan(d.id, s, e, lab) for s, e, lab in d.spans]
             run["gold_tc"] += [[s.article_id, s.start, s.end, s.technique] for s in g_tc]
-            run["pred_tc"] += [
-                [s.article_id, s.start, s.end, s.technique] for s in _classify_tc(model, d.doc, g_tc)
-            ]
+            run["pred_tc"] += [[s.article_id, s.start, s.end, s.technique] for s in _classify_tc(model, d.doc, g_tc)]
         else:
             art = Article(d.text, id=d.id)
             art.doc = d.doc
@@ -1040,9 +1250,7 @@ def _predict_fold(model: TechniqueModel, test_docs: Sequence[TrainDoc]) -> dict[
                 fs = by_start.get(p.start, [])
                 run["gold_st3"].append([d.id, p.line, d.paragraph_labels.get(p.line, [])])
                 run["pred_st3"].append([d.id, p.line, sorted({f.label for f in fs})])
-                run["pred_st3_spans"].append(
-                    [d.id, p.line, sorted({f.label for f in fs if f.attrs.get("from_spans")})]
-                )
+                run["pred_st3_spans"].append([d.id, p.line, sorted({f.label for f in fs if f.attrs.get("from_spans")})])
                 run["pred_st3_paragraphs"].append(
                     [d.id, p.line, sorted({f.label for f in fs if f.attrs.get("from_paragraph")})]
                 )
@@ -1073,9 +1281,7 @@ def _scores(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _classify_tc(
-    model: TechniqueModel, doc: Any, spans: Sequence[ptc_eval.PTCSpan]
-) -> list[ptc_eval.PTCSpan]:
+def _classify_tc(model: TechniqueModel, doc: Any, spans: Sequence[ptc_eval.PTCSpan]) -> list[ptc_eval.PTCSpan]:
     """PTC classes for given spans; a span listed k times gets its k most likely distinct classes."""
     if not spans:
         return []
@@ -1140,9 +1346,7 @@ def predict_ptc_tc(
     return len(labelled)
 
 
-def predict_semeval2023_st3(
-    articles_dir: str | Path, out: str | Path, model_path: str | Path | None = None
-) -> int:
+def predict_semeval2023_st3(articles_dir: str | Path, out: str | Path, model_path: str | Path | None = None) -> int:
     """Write a SemEval-2023 T3 subtask-3 submission for a folder of ``article<ID>.txt``."""
     model = TechniqueModel.load(model_path) if model_path else _shipped(str(MODEL_DIR))
     a = TechniqueAnalyser(model)

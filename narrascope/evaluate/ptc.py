@@ -67,9 +67,7 @@ def read_si(path: str | Path, articles: dict[str, str] | None = None) -> list[PT
     return _read(Path(path), with_technique=False, articles=articles)
 
 
-def read_tc(
-    path: str | Path, articles: dict[str, str] | None = None, *, template: bool = False
-) -> list[PTCSpan]:
+def read_tc(path: str | Path, articles: dict[str, str] | None = None, *, template: bool = False) -> list[PTCSpan]:
     """Read a TC file (``ID technique start end``); ``template=True`` accepts ``?`` as technique."""
     return _read(Path(path), with_technique=True, articles=articles, template=template)
 
@@ -88,9 +86,7 @@ def _read(
         cols = line.rstrip("\r").split("\t")
         where = f"{path}:{n}"
         if len(cols) != ncols:
-            raise PTCFormatError(
-                f"{where}: expected {ncols} tab-separated columns, got {len(cols)}: {line!r}"
-            )
+            raise PTCFormatError(f"{where}: expected {ncols} tab-separated columns, got {len(cols)}: {line!r}")
         aid, tech = cols[0], (cols[1] if with_technique else None)
         try:
             start, end = int(cols[-2]), int(cols[-1])
@@ -102,16 +98,12 @@ def _read(
             if tech == "?" and template:
                 tech = None
             elif tech not in known:
-                raise PTCFormatError(
-                    f"{where}: unknown technique {tech!r}; known: {', '.join(sorted(known))}"
-                )
+                raise PTCFormatError(f"{where}: unknown technique {tech!r}; known: {', '.join(sorted(known))}")
         if articles is not None:
             if aid not in articles:
                 raise PTCFormatError(f"{where}: article {aid!r} is not in the articles folder")
             if end > len(articles[aid]):
-                raise PTCFormatError(
-                    f"{where}: end {end} is past the end of article {aid} ({len(articles[aid])})"
-                )
+                raise PTCFormatError(f"{where}: end {end} is past the end of article {aid} ({len(articles[aid])})")
         spans.append(PTCSpan(aid, start, end, tech))
     return spans
 

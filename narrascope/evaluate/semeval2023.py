@@ -91,9 +91,7 @@ def read_paragraph_labels(path: str | Path, *, strict_labels: bool = False) -> d
         labels = [x.strip() for x in (cols[2] if len(cols) == 3 else "").split(",") if x.strip()]
         bad = [x for x in labels if x not in known]
         if bad and strict_labels:
-            raise SemEval2023FormatError(
-                f"{p}:{n}: unknown technique {bad[0]!r}; known: {', '.join(sorted(known))}"
-            )
+            raise SemEval2023FormatError(f"{p}:{n}: unknown technique {bad[0]!r}; known: {', '.join(sorted(known))}")
         if key in out:
             raise SemEval2023FormatError(f"{p}:{n}: paragraph {key[0]} line {key[1]} is listed twice")
         out[key] = labels
@@ -163,9 +161,7 @@ def score_st3(
     classes = load_techniques().names
     missing = [k for k in gold if k not in pred]
     if missing:
-        raise ValueError(
-            f"no prediction for paragraph {missing[0][0]} line {missing[0][1]} ({len(missing)} missing)"
-        )
+        raise ValueError(f"no prediction for paragraph {missing[0][0]} line {missing[0][1]} ({len(missing)} missing)")
     tp = dict.fromkeys(classes, 0)
     fp, fn = dict(tp), dict(tp)
     for k, g_labels in gold.items():
