@@ -29,7 +29,7 @@ from narrascope.analysers.roles import (
     FEATURE_PARTS,
     LabelledSet,
     RoleModel,
-    build_contexts,
+    contexts_of,
     cross_validate,
     featurise,
     get_encoder,
@@ -75,7 +75,7 @@ def multilingual_rows(args: argparse.Namespace, data: LabelledSet, params: dict)
     params = {**params, "encoder": "use-m3"}
 
     def features(d: LabelledSet) -> np.ndarray:
-        return featurise([c for a, sp in zip(d.articles, d.spans, strict=True) for c in build_contexts(a, sp)], enc)
+        return featurise(contexts_of(d.articles, d.spans), enc)
 
     X = features(data)
     Xs, recs = [], []
@@ -112,9 +112,7 @@ def main() -> None:
     data = load_labelled(args.data)
     base = RoleModel()
     enc = CachedEncoder(base.encoder)
-    contexts = [
-        c for art, sp in zip(data.articles, data.spans, strict=False) for c in build_contexts(art, sp)
-    ]
+    contexts = contexts_of(data.articles, data.spans)
     params = {
         "encoder": base.encoder,
         "c_main": base.c_main,

@@ -207,6 +207,11 @@ def build_contexts(article: Article, spans: Sequence[MentionSpan], max_profile: 
     return out
 
 
+def contexts_of(articles: Sequence[Article], spans: Sequence[Sequence[MentionSpan]]) -> list[Context]:
+    """Contexts of every article's mentions, flattened in article order."""
+    return [c for art, sp in zip(articles, spans, strict=True) for c in build_contexts(art, sp)]
+
+
 def lexical_features(
     text: str,
     sp: MentionSpan,
@@ -533,8 +538,7 @@ class RoleAnalyser:
         model: RoleModel | None = None,
     ) -> np.ndarray:
         model = model or self.model
-        ctx = [c for art, sp in zip(articles, spans, strict=False) for c in build_contexts(art, sp)]
-        return featurise(ctx, get_encoder(model.encoder), model.parts)
+        return featurise(contexts_of(articles, spans), get_encoder(model.encoder), model.parts)
 
     def predict(
         self, articles: Sequence[Article], spans: Sequence[Sequence[MentionSpan]]

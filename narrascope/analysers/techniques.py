@@ -1195,17 +1195,19 @@ def evaluate(
     return {
         "version": VERSION,
         "folds": folds,
-        "folds_run": [r["fold"] for r in runs],
         "split": "by article id, shared by PTC and SemEval-2023 T3",
         "params": (params or Params()).__dict__,
-        **_scores(runs),
-        "per_fold": [{"fold": r["fold"], "span_threshold": r["span_threshold"], **_scores([r])} for r in runs],
+        **_pooled(runs),
     }
 
 
 def score_predictions(files: Iterable[str | Path]) -> dict[str, Any]:
     """Pool the per-fold predictions written by ``evaluate(predictions_dir=...)`` and score them."""
-    runs = [json.loads(Path(f).read_text(encoding="utf-8")) for f in files]
+    return _pooled([json.loads(Path(f).read_text(encoding="utf-8")) for f in files])
+
+
+def _pooled(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Scores of the pooled fold runs, and of each fold."""
     return {
         **_scores(runs),
         "folds_run": [r["fold"] for r in runs],
