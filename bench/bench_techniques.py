@@ -1,10 +1,12 @@
 """Benchmark of the persuasion-technique analyser: cross-validated official measures and speed.
 
     python bench/bench_techniques.py [--data ../shared/data/raw] [--folds 5] [--cache /tmp/narrascope-cache]
+    python bench/bench_techniques.py --model neural --cache ~/.cache/narrascope   # needs the 'train' extra
 
 Runs the cross-validation of ``narrascope.analysers.techniques.evaluate`` (split by article, the
 same folds for PTC and SemEval-2023 T3, whose articles overlap), times the shipped analyser on top
-of the shared spaCy parse, writes ``bench/results/techniques.json`` and prints a markdown table.
+of the shared spaCy parse, writes ``bench/results/techniques.json`` (``techniques_neural.json`` for the
+fine-tuned tagger: ~20 minutes of fine-tuning per fold, cached in ``--cache``) and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ import statistics
 import time
 from pathlib import Path
 
-from narrascope.analysers.techniques import VERSION, Params, TechniqueAnalyser, evaluate, score_predictions
+from narrascope.analysers.techniques import (
+    VERSION,
+    Params,
+    TechniqueAnalyser,
+    default_model_path,
+    evaluate,
+    score_predictions,
+)
 from narrascope.document import Article
 from narrascope.evaluate.ptc import read_articles
 from narrascope.nlp import parse
@@ -30,12 +39,12 @@ PUBLISHED = {
 }
 
 
-def speed(articles_dir: Path, n: int = 40) -> dict[str, float]:
+def speed(articles_dir: Path, model: str = "crf", n: int = 40) -> dict[str, float]:
     """Milliseconds per article of the analyser alone (the parse is done beforehand): wall-clock and
     CPU time of this process (the CPU figure is the fair one on a shared machine)."""
     texts = list(read_articles(articles_dir).values())[:n]
     arts = parse([Article(t) for t in texts])
-    analyser = TechniqueAnalyser()
+    analyser = TechniqueAnalyser(default_model_path(model))
     analyser(arts[0])  # load the model outside the timing
     wall, cpu = [], []
     for art in arts:
@@ -59,6 +68,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache", default=None, help="folder to cache the spaCy parse of the corpora")
     ap.add_argument("--speed-only", action="store_true")
+    ap.add_argument("--model", choices=("crf", "neural"), default="crf", help="span tagger (see Params.neural)")
     ap.add_argument(
         "--jobs-dir",
         default=None,
@@ -68,7 +78,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = Path(args.data)
     ptc, st3 = data / "semeval2020_t11_ptc", data / "semeval2023_t3" / "en"
-    out = ROOT / "results" / "techniques.json"
+    params = Params(neural=args.model == "neural")
+    out = ROOT / "results" / ("techniques.json" if args.model == "crf" else "techniques_neural.json")
     result = json.loads(out.read_text()) if args.speed_only and out.is_file() else {}
     if args.jobs_dir:
         files = sorted(Path(args.jobs_dir).glob("fold*.json"))
@@ -76,14 +87,14 @@ def main() -> None:
             "folds": args.folds,
             "split": "by article id, shared by PTC and SemEval-2023 T3",
             "version": VERSION,
-            "params": Params().__dict__,
+            "params": params.__dict__,
             **score_predictions(files),
         }
     elif not args.speed_only:
         t0 = time.time()
-        result = evaluate(ptc, st3, folds=args.folds, cache_dir=args.cache)
+        result = evaluate(ptc, st3, folds=args.folds, cache_dir=args.cache, params=params)
         result["cv_seconds"] = round(time.time() - t0)
-    result["speed"] = speed(ptc / "train-articles")
+    result["speed"] = speed(ptc / "train-articles", args.model)
     result["date"] = time.strftime("%Y-%m-%d")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

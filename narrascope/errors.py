@@ -22,3 +22,11 @@ class DataError(NarrascopeError):
         self.path, self.line, self.problem = path, line, problem
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {problem}")
+
+
+class MissingExtraError(NarrascopeError, RuntimeError):
+    """An optional dependency group is needed; says which one to install."""
+
+    def __init__(self, what: str, extra: str, packages: str) -> None:
+        self.extra = extra
+        super().__init__(f"{what} needs the '{extra}' extra: pip install -e '.[{extra}]' ({packages})")

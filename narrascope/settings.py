@@ -37,6 +37,9 @@ class Settings:
     max_bytes: int = 20_000_000
     #: Analysers to run, comma-separated; empty means every registered analyser.
     analysers: str = ""
+    #: Technique span tagger: "crf" (fast), "neural" (the fine-tuned MiniLM: more accurate, slower;
+    #: see the README's figures) or the path of a model folder from ``narrascope train techniques``.
+    techniques_model: str = "crf"
 
     def merged(self, **overrides: Any) -> Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}

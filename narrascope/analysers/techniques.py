@@ -1,14 +1,16 @@
 """Persuasion techniques as highlighted spans (SemEval-2020 T11 / SemEval-2023 T3 taxonomies).
 
-Three trained parts, all torch-free and fed by the shared spaCy parse (its 96-dim ``tok2vec``
-tensor stands in for embeddings: MiniLM runs at ~20 sentences/s here, far over the budget):
+Three trained parts, all torch-free at inference and fed by the shared spaCy parse:
 
-1. a token tagger: a linear-chain CRF (python-crfsuite) over BIO tags of spaCy tokens, with
-   lexical, POS/dependency, quotation, tensor-cluster features and a sentence prior (a logistic
-   regression on the sentence's words and tensor) -> spans with a confidence;
+1. a span tagger, one of two (``Params.neural``): the fine-tuned MiniLM of ``technique_tagger``
+   (int8 ONNX) giving P(token inside a span), or a linear-chain CRF (python-crfsuite) over BIO tags
+   of spaCy tokens, with lexical, POS/dependency, quotation, tensor-cluster features and a sentence
+   prior (a logistic regression on the sentence's words and tok2vec tensor); both -> spans with a
+   confidence;
 2. span classifiers (multinomial logistic regression on TF-IDF of the span and its sentence, the
    tensor means and repetition counts): one over the 23 SemEval-2023 techniques (what the
-   analyser reports) and one over the 14 PTC classes (for the PTC measures);
+   analyser reports) and one over the 14 PTC classes (for the PTC measures), the latter averaged
+   with the fine-tuned tagger's span-class head when there is one;
 3. a paragraph classifier (one-vs-rest logistic regression) for SemEval-2023 subtask 3, whose
    labels are merged with those of the spans inside the paragraph.
 
@@ -16,8 +18,9 @@ Opt-in ``Params`` (off in the shipped model; measured in its model card): target
 for the CRF, a span threshold chosen on inner out-of-fold CRF marginals, and for the PTC head the
 span's syntax, length buckets, mapped 2023 spans and shared probabilities for identical spans.
 
-The artefact is a folder: ``tagger.crfsuite`` (crfsuite's own format), ``arrays.npz`` and
-``model.json`` (vocabularies, classes, thresholds, training figures). No pickle.
+The artefact is a folder: ``tagger.crfsuite`` (crfsuite's own format) or ``neural/`` (the ONNX
+tagger), ``arrays.npz`` and ``model.json`` (vocabularies, classes, thresholds, training figures).
+No pickle.
 """
 
 from __future__ import annotations
@@ -42,11 +45,13 @@ from ..evaluate import ptc as ptc_eval
 from ..evaluate import semeval2023 as st3_eval
 from ..registry import analysers
 from ..taxonomy.techniques import load_techniques
+from .technique_tagger import NeuralTagger
 
 log = logging.getLogger(__name__)
 
 VERSION = "1.0.0"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "techniques"
+NEURAL_MODEL_DIR = MODEL_DIR.with_name("techniques-neural")  # the same, with the fine-tuned tagger
 TENSOR_DIM = 96  # en_core_web_sm's tok2vec width; other pipelines fall back to zeros
 SEED = 0
 
@@ -538,13 +543,24 @@ class Params:
     tc_syntax: bool = False  # TF-IDF of the span's POS tags, entity types, root dependency, neighbours
     tagger_corpus: str = "ptc+new"  # "ptc" or "ptc+new" (SemEval-2023 articles PTC lacks)
     tune_threshold: bool = False  # choose span_threshold on inner out-of-fold CRF marginals
+    # the fine-tuned transformer (technique_tagger): its P(inside) is mixed with the CRF's with
+    # weight ``neural_weight`` (1.0: the CRF is not run), its PTC class probabilities with the
+    # linear classifier's with weight ``neural_tc_weight``
+    neural: bool = False
+    neural_weight: float = 1.0
+    neural_threshold: float = 0.35  # span_threshold when the tagger alone finds spans
+    neural_tc_weight: float = 0.5
+    neural_epochs: int = 3
 
 
 class TechniqueModel:
     """The trained parts; ``fit`` / ``predict_spans`` / ``classify`` / ``save`` / ``load``."""
 
-    def __init__(self, params: Params | None = None) -> None:
+    def __init__(self, params: Params | None = None, cache_dir: str | Path | None = None) -> None:
         self.params = params or Params()
+        self.cache_dir = cache_dir  # where fine-tuned taggers of identical runs are reused
+        self.neural: NeuralTagger | None = None
+        self._neural_run: tuple[str, Any] | None = None  # (text, run) of the last document
         self.centroids = np.zeros((0, TENSOR_DIM), np.float32)
         self.prior_words: Tfidf | None = None
         self.prior: Linear | None = None
@@ -561,6 +577,11 @@ class TechniqueModel:
         self.para_threshold = 0.5
         self.info: dict[str, Any] = {}
         self._tmp: Any = None
+
+    @property
+    def uses_crf(self) -> bool:
+        """False when the fine-tuned tagger alone finds the spans (the CRF is then not trained)."""
+        return not (self.params.neural and self.params.neural_weight >= 1.0)
 
     # ----- pieces shared by fit and predict
 
@@ -609,8 +630,12 @@ class TechniqueModel:
     def fit(self, docs: Sequence[TrainDoc], work_dir: str | Path | None = None) -> TechniqueModel:
         """Train every part on parsed training documents (see ``load_corpora``, ``parse_docs``)."""
         t0 = time.time()
-        self.fit_tagger(docs, work_dir)
-        log.info("CRF trained (%.0fs)", time.time() - t0)
+        if self.uses_crf:
+            self.fit_tagger(docs, work_dir)
+            log.info("CRF trained (%.0fs)", time.time() - t0)
+        if self.params.neural:
+            self.fit_neural(docs, work_dir)
+            log.info("technique tagger trained (%.0fs)", time.time() - t0)
         n_spans = self.fit_span_classifiers(docs)
         log.info("span classifiers trained (%.0fs)", time.time() - t0)
         # paragraph classifier (SemEval-2023 paragraphs), threshold from inner out-of-fold predictions
@@ -736,6 +761,30 @@ class TechniqueModel:
         train_crf(range(len(tag_docs)), self.crf_path)
         self._tagger = None
 
+    def fit_neural(self, docs: Sequence[TrainDoc], work_dir: str | Path | None = None) -> None:
+        """Fine-tune the transformer tagger on the PTC articles (reused from ``cache_dir`` when an
+        identical run is there)."""
+        from . import technique_tagger
+
+        ptc = [(d.id, d.text, d.spans) for d in docs if d.scheme == "ptc"]
+        where = self.cache_dir or work_dir or self._tmpdir()
+        params = technique_tagger.TrainParams(epochs=self.params.neural_epochs)
+        self.neural = NeuralTagger(technique_tagger.train_cached(ptc, where, params))
+        if not self.uses_crf:
+            self.span_threshold = self.params.neural_threshold
+
+    def _tmpdir(self) -> str:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory()
+        return str(self._tmp.name)
+
+    def _run_neural(self, doc: Any) -> Any:
+        assert self.neural is not None
+        text = doc.text
+        if self._neural_run is None or self._neural_run[0] != text:
+            self._neural_run = (text, self.neural.run(text))
+        return self._neural_run[1]
+
     def fit_span_classifiers(self, docs: Sequence[TrainDoc]) -> dict[str, int]:
         """The span technique classifiers (one per scheme) on the gold spans; returns span counts."""
         p = self.params
@@ -824,10 +873,22 @@ class TechniqueModel:
         sents = _sentences(doc)
         if not sents:
             return []
-        assert self.prior is not None
-        prior = _positive(self.prior, self._prior_X(doc, sents))
-        feats = _token_features(doc, sents, self._clusters(doc), prior, self.te)
-        return [(a, _seq_marginals(self.tagger, xseq)) for (a, _b), xseq in zip(sents, feats, strict=False)]
+        w = self.params.neural_weight if self.neural is not None else 0.0
+        if w < 1.0:
+            assert self.prior is not None
+            prior = _positive(self.prior, self._prior_X(doc, sents))
+            feats = _token_features(doc, sents, self._clusters(doc), prior, self.te)
+            crf = [(a, _seq_marginals(self.tagger, xseq)) for (a, _b), xseq in zip(sents, feats, strict=False)]
+        else:
+            crf = [(a, np.zeros((b - a, 2))) for a, b in sents]
+        if w == 0.0:
+            return crf
+        assert self.neural is not None
+        p_in = self.neural.token_probs(doc, self._run_neural(doc))
+        for a, m in crf:
+            m[:, 0] = (1.0 - w) * m[:, 0] + w * p_in[a : a + len(m)]
+            m[:, 1] *= 1.0 - w  # only the CRF knows where one span ends and the next begins
+        return crf
 
     def predict_spans(self, doc: Any, threshold: float | None = None) -> list[tuple[int, int, float]]:
         """Character spans (start, end, confidence) where the text persuades, for one parsed doc."""
@@ -841,6 +902,12 @@ class TechniqueModel:
             return np.zeros((0, len(clf.classes)))
         items = _span_inputs(doc, spans, self.params.tc_len_buckets, self.params.tc_syntax)
         proba = clf.proba(self._span_X(items))
+        if scheme == "ptc" and self.neural is not None and self.params.neural_tc_weight > 0:
+            v = self.params.neural_tc_weight
+            nn = self.neural.span_proba(doc.text, spans, self._run_neural(doc))
+            cols = [self.neural.classes.index(c) if c in self.neural.classes else -1 for c in clf.classes]
+            aligned = np.where(np.array(cols) >= 0, nn[:, np.maximum(cols, 0)], 0.0)
+            proba = (1.0 - v) * proba + v * aligned
         if self.params.tc_share:
             groups: dict[str, list[int]] = {}
             for i, it in enumerate(items):
@@ -860,9 +927,9 @@ class TechniqueModel:
     def save(self, path: str | Path) -> Path:
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        if self.crf_path is None or self.prior_words is None or self.prior is None:
+        if not self.span_clf or (self.uses_crf and (self.crf_path is None or self.prior is None)):
             raise RuntimeError("fit the model before saving it")
-        if self.crf_path.resolve() != (out / "tagger.crfsuite").resolve():
+        if self.crf_path is not None and self.crf_path.resolve() != (out / "tagger.crfsuite").resolve():
             (out / "tagger.crfsuite").write_bytes(self.crf_path.read_bytes())
         arrays: dict[str, np.ndarray] = {
             "centroids": self.centroids,
@@ -880,31 +947,42 @@ class TechniqueModel:
         if self.te is not None:
             meta["target_encoding"] = self.te.counts
         tfidfs = {f"span_{k}": v for k, v in self.span_tfidf.items()}
-        tfidfs["prior_words"] = self.prior_words
+        if self.prior_words is not None:
+            tfidfs["prior_words"] = self.prior_words
         if self.para_tfidf is not None:
             tfidfs["para"] = self.para_tfidf
         for name, tf in tfidfs.items():
             meta["tfidf"][name], arrays[f"{name}.idf"] = tf.state()
-        _save_linear(arrays, meta, "prior", self.prior)
+        if self.prior is not None:
+            _save_linear(arrays, meta, "prior", self.prior)
         for s, clf in self.span_clf.items():
             _save_linear(arrays, meta, f"span_{s}", clf)
         if self.para_clf is not None:
             _save_linear(arrays, meta, "para", self.para_clf)
         np.savez_compressed(out / "arrays.npz", **arrays)  # type: ignore[arg-type]
+        if self.neural is not None:
+            import shutil
+
+            target = out / "neural"
+            if target.resolve() != self.neural.folder.resolve():
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(self.neural.folder, target)
         (out / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         return out
 
     @classmethod
     def load(cls, path: str | Path = MODEL_DIR) -> TechniqueModel:
         src = Path(path)
-        missing = [n for n in ("model.json", "arrays.npz", "tagger.crfsuite") if not (src / n).is_file()]
+        missing = [n for n in ("model.json", "arrays.npz") if not (src / n).is_file()]
+        meta = json.loads((src / "model.json").read_text(encoding="utf-8")) if not missing else {}
+        self = cls(Params(**meta.get("params", {})))
+        if not missing and self.uses_crf and not (src / "tagger.crfsuite").is_file():
+            missing.append("tagger.crfsuite")
         if missing:
             raise FileNotFoundError(
                 f"{src}: not a technique model (missing {', '.join(missing)}); "
                 "train one with `narrascope train techniques`"
             )
-        meta = json.loads((src / "model.json").read_text(encoding="utf-8"))
-        self = cls(Params(**meta["params"]))
         arr = np.load(src / "arrays.npz")
         self.centroids, self.dense_mean, self.dense_std = (
             arr["centroids"],
@@ -912,18 +990,17 @@ class TechniqueModel:
             arr["dense_std"],
         )
         tf = {n: Tfidf.from_state(m, arr[f"{n}.idf"]) for n, m in meta["tfidf"].items()}
-        self.prior_words, self.para_tfidf = tf["prior_words"], tf.get("para")
+        self.prior_words, self.para_tfidf = tf.get("prior_words"), tf.get("para")
         self.span_tfidf = {k[5:]: v for k, v in tf.items() if k.startswith("span_")}
-        self.prior = _load_linear(arr, meta, "prior")
+        self.prior = _load_linear(arr, meta, "prior") if "prior" in meta else None
         self.te = TargetEncoding(meta["target_encoding"]) if "target_encoding" in meta else None
         self.span_threshold = meta.get("tagger_threshold", self.params.span_threshold)
         self.span_clf = {k[5:]: _load_linear(arr, meta, k) for k in meta if k.startswith("span_")}
         self.para_clf = _load_linear(arr, meta, "para") if "para" in meta else None
-        self.para_threshold, self.info, self.crf_path = (
-            meta["para_threshold"],
-            meta["info"],
-            src / "tagger.crfsuite",
-        )
+        if self.params.neural:
+            self.neural = NeuralTagger(src / "neural")
+        self.para_threshold, self.info = meta["para_threshold"], meta["info"]
+        self.crf_path = src / "tagger.crfsuite" if self.uses_crf else None
         return self
 
 
@@ -1010,7 +1087,7 @@ class TechniqueAnalyser:
 
     def __init__(self, model: TechniqueModel | str | Path | None = None, threshold: float | None = None) -> None:
         self._model = model if isinstance(model, TechniqueModel) else None
-        self._path = Path(model) if isinstance(model, (str, Path)) else MODEL_DIR
+        self._path = Path(model) if isinstance(model, (str, Path)) else None
         self.threshold = threshold
 
     # estimator API
@@ -1028,7 +1105,7 @@ class TechniqueAnalyser:
     @property
     def model(self) -> TechniqueModel:
         if self._model is None:
-            self._model = _shipped(str(self._path))
+            self._model = _shipped(str(self._path or default_model_path()))
         return self._model
 
     def predict(self, article: Article) -> list[Finding]:
@@ -1133,6 +1210,14 @@ def _doc_of(article: Article) -> Any:
 _MODELS: dict[str, TechniqueModel] = {}
 
 
+def default_model_path(name: str | None = None) -> Path:
+    """The model folder of the ``techniques_model`` setting: "crf", "neural" or a path."""
+    from ..settings import get_settings
+
+    name = name or get_settings().techniques_model
+    return {"crf": MODEL_DIR, "neural": NEURAL_MODEL_DIR}.get(name, Path(name))
+
+
 def _shipped(path: str) -> TechniqueModel:
     if path not in _MODELS:
         _MODELS[path] = TechniqueModel.load(path)
@@ -1153,7 +1238,7 @@ def train(
     """Train on the PTC and SemEval-2023 T3 English train sets and save the artefact to ``out_path``."""
     docs = load_corpora(ptc_dir, semeval2023_dir)
     parse_docs(docs, cache_dir)
-    model = TechniqueModel(params).fit(docs)
+    model = TechniqueModel(params, cache_dir).fit(docs)
     return model.save(out_path)
 
 
@@ -1177,13 +1262,11 @@ def evaluate(
     """
     docs = load_corpora(ptc_dir, semeval2023_dir)
     parse_docs(docs, cache_dir)
-    ids = sorted({d.id for d in docs})
-    order = np.random.default_rng(SEED).permutation(len(ids))
-    fold_of = {ids[i]: k % folds for k, i in enumerate(order)}
+    fold_of = article_folds(docs, folds)
     runs = []
     for k in range(folds) if only_folds is None else only_folds:
         t0 = time.time()
-        model = TechniqueModel(params).fit([d for d in docs if fold_of[d.id] != k])
+        model = TechniqueModel(params, cache_dir).fit([d for d in docs if fold_of[d.id] != k])
         fit_s = time.time() - t0
         run = _predict_fold(model, [d for d in docs if fold_of[d.id] == k])
         run.update(fold=k, fit_seconds=round(fit_s), span_threshold=model.span_threshold)
@@ -1199,6 +1282,13 @@ def evaluate(
         "params": (params or Params()).__dict__,
         **_pooled(runs),
     }
+
+
+def article_folds(docs: Sequence[TrainDoc], folds: int) -> dict[str, int]:
+    """The cross-validation fold of each article id (shared by PTC and SemEval-2023 T3)."""
+    ids = sorted({d.id for d in docs})
+    order = np.random.default_rng(SEED).permutation(len(ids))
+    return {ids[i]: k % folds for k, i in enumerate(order)}
 
 
 def score_predictions(files: Iterable[str | Path]) -> dict[str, Any]:
@@ -1321,7 +1411,7 @@ def _load_parsed(texts: dict[str, str]) -> list[Article]:
 
 def predict_ptc_si(articles_dir: str | Path, out: str | Path, model_path: str | Path | None = None) -> int:
     """Write a PTC SI submission for a folder of ``article<ID>.txt``; returns the number of spans."""
-    model = TechniqueModel.load(model_path) if model_path else _shipped(str(MODEL_DIR))
+    model = TechniqueModel.load(model_path) if model_path else _shipped(str(default_model_path()))
     spans = []
     for art in _load_parsed(ptc_eval.read_articles(articles_dir)):
         spans += [ptc_eval.PTCSpan(art.id, s, e) for s, e, _ in model.predict_spans(art.doc)]
@@ -1333,7 +1423,7 @@ def predict_ptc_tc(
     articles_dir: str | Path, spans_file: str | Path, out: str | Path, model_path: str | Path | None = None
 ) -> int:
     """Write a PTC TC submission: a technique for every span of ``spans_file`` (TC template or labels)."""
-    model = TechniqueModel.load(model_path) if model_path else _shipped(str(MODEL_DIR))
+    model = TechniqueModel.load(model_path) if model_path else _shipped(str(default_model_path()))
     texts = ptc_eval.read_articles(articles_dir)
     spans = ptc_eval.read_tc(spans_file, texts, template=True)
     by_art: dict[str, list[ptc_eval.PTCSpan]] = {}
@@ -1350,7 +1440,7 @@ def predict_ptc_tc(
 
 def predict_semeval2023_st3(articles_dir: str | Path, out: str | Path, model_path: str | Path | None = None) -> int:
     """Write a SemEval-2023 T3 subtask-3 submission for a folder of ``article<ID>.txt``."""
-    model = TechniqueModel.load(model_path) if model_path else _shipped(str(MODEL_DIR))
+    model = TechniqueModel.load(model_path) if model_path else _shipped(str(default_model_path()))
     a = TechniqueAnalyser(model)
     preds: dict[tuple[str, int], list[str]] = {}
     for art in _load_parsed(st3_eval.read_articles(articles_dir)):
