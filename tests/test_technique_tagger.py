@@ -84,6 +84,18 @@ def test_fine_tune_export_and_read_back(tmp_path: Path) -> None:
     p = loaded.classify(doc, [(s, e) for s, e, _ in spans], "ptc")
     assert np.allclose(p.sum(1), 1, atol=1e-4)
 
+    # mixed with the CRF: both taggers are trained and saved, P(inside) is their weighted average
+    mixed = tech.Params(neural=True, neural_epochs=1, neural_weight=0.5, clusters=4, crf_iterations=30)
+    model = tech.TechniqueModel(mixed, cache_dir=tmp_path).fit(docs)
+    saved = model.save(tmp_path / "mixed")
+    assert {"tagger.crfsuite", "neural"} <= {p.name for p in saved.iterdir()}
+    loaded = tech.TechniqueModel.load(saved)
+    crf_only = tech.TechniqueModel.load(saved)
+    crf_only.neural = None
+    p_nn = loaded.neural.token_probs(doc)  # type: ignore[union-attr]
+    for (a, mix), (_, crf) in zip(loaded.marginals(doc), crf_only.marginals(doc), strict=True):
+        assert np.allclose(mix[:, 0], 0.5 * crf[:, 0] + 0.5 * p_nn[a : a + len(mix)], atol=1e-6)
+
 
 def test_the_setting_picks_the_model_folder(tmp_path: Path) -> None:
     assert tech.default_model_path("crf") == tech.MODEL_DIR

@@ -904,9 +904,9 @@ class TechniqueModel:
         proba = clf.proba(self._span_X(items))
         if scheme == "ptc" and self.neural is not None and self.params.neural_tc_weight > 0:
             v = self.params.neural_tc_weight
-            nn = self.neural.span_proba(doc.text, spans, self._run_neural(doc))
+            head = self.neural.span_proba(doc.text, spans, self._run_neural(doc))
             cols = [self.neural.classes.index(c) if c in self.neural.classes else -1 for c in clf.classes]
-            aligned = np.where(np.array(cols) >= 0, nn[:, np.maximum(cols, 0)], 0.0)
+            aligned = np.where(np.array(cols) >= 0, head[:, np.maximum(cols, 0)], 0.0)
             proba = (1.0 - v) * proba + v * aligned
         if self.params.tc_share:
             groups: dict[str, list[int]] = {}
