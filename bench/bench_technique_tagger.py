@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from narrascope.analysers import technique_tagger
-from narrascope.analysers.techniques import article_folds, decode_spans, load_corpora, parse_docs
+from narrascope.analysers.techniques import article_folds, decode_spans, label_repeated, load_corpora, parse_docs
 from narrascope.evaluate import ptc as ptc_eval
 
 ROOT = Path(__file__).resolve().parent
@@ -64,14 +64,10 @@ def main() -> None:
             for t in THRESHOLDS:
                 run[f"si@{t}"] += [[d.id, s, e] for s, e, _ in decode_spans(d.doc, marg, t)]
             run["gold_si"] += [[d.id, s, e] for s, e, _ in d.spans]
-            uniq = sorted({(s, e) for s, e, _ in d.spans})
-            proba = dict(zip(uniq, tagger.span_proba(d.text, uniq, r), strict=True))
-            seen: dict[tuple[int, int], int] = {}
-            for s, e, lab in d.spans:  # a span listed k times gets its k most likely classes
-                n = seen[(s, e)] = seen.get((s, e), -1) + 1
-                ranked = np.argsort(-proba[(s, e)])
-                run["gold_tc"].append([d.id, s, e, lab])
-                run["pred_tc"].append([d.id, s, e, tagger.classes[int(ranked[n % len(ranked)])]])
+            gold = [ptc_eval.PTCSpan(d.id, s, e, lab) for s, e, lab in d.spans]
+            pred = label_repeated(gold, tagger.classes, lambda uniq: tagger.span_proba(d.text, uniq, r))  # noqa: B023
+            run["gold_tc"] += [[g.article_id, g.start, g.end, g.technique] for g in gold]
+            run["pred_tc"] += [[p.article_id, p.start, p.end, p.technique] for p in pred]
         run["fit_seconds"] = round(fit_s)
         (runs_dir / f"fold{k}.json").write_text(json.dumps(run), encoding="utf-8")
         log = {f"si@{t}": round(_si(run[f"si@{t}"], run["gold_si"]), 4) for t in THRESHOLDS}

@@ -196,7 +196,7 @@ def _examples(tokenizer: Any, text: str, spans: Sequence[tuple[int, int, str]], 
         for s, e, lab in spans:
             toks = pieces_in(enc.offsets, a, b, s, e)
             # the span must lie in the window (a few characters of slack for edge punctuation)
-            if toks and lab in classes and enc.offsets[toks[0]][0] <= s + 3 and enc.offsets[toks[-1]][1] >= e - 3:
+            if toks and enc.offsets[toks[0]][0] <= s + 3 and enc.offsets[toks[-1]][1] >= e - 3:
                 held.append((toks[0] - a + 1, toks[-1] - a + 2, classes.index(lab)))
         out.append(([cls_id, *enc.ids[a:b], sep_id], np.r_[0.0, inside[a:b], 0.0], held))
     return out

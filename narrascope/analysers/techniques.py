@@ -32,7 +32,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1374,13 +1374,18 @@ def _scores(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _classify_tc(model: TechniqueModel, doc: Any, spans: Sequence[ptc_eval.PTCSpan]) -> list[ptc_eval.PTCSpan]:
-    """PTC classes for given spans; a span listed k times gets its k most likely distinct classes."""
+    return label_repeated(spans, model.span_clf["ptc"].classes, lambda uniq: model.classify(doc, uniq, "ptc"))
+
+
+def label_repeated(
+    spans: Sequence[ptc_eval.PTCSpan], classes: Sequence[str], proba: Callable[[list[tuple[int, int]]], np.ndarray]
+) -> list[ptc_eval.PTCSpan]:
+    """PTC classes for given spans of one article, from ``proba`` (class probabilities of the distinct
+    spans, columns ``classes``); a span listed k times gets its k most likely distinct classes."""
     if not spans:
         return []
     uniq = sorted({(s.start, s.end) for s in spans})
-    proba = model.classify(doc, uniq, "ptc")
-    classes = model.span_clf["ptc"].classes
-    ranked = {u: [classes[i] for i in np.argsort(-p)] for u, p in zip(uniq, proba, strict=False)}
+    ranked = {u: [classes[i] for i in np.argsort(-p)] for u, p in zip(uniq, proba(uniq), strict=False)}
     seen: Counter[tuple[int, int]] = Counter()
     out = []
     for s in spans:
