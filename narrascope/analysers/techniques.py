@@ -547,7 +547,7 @@ class Params:
     # weight ``neural_weight`` (1.0: the CRF is not run), its PTC class probabilities with the
     # linear classifier's with weight ``neural_tc_weight``
     neural: bool = False
-    neural_weight: float = 1.0
+    neural_weight: float = 0.5
     neural_threshold: float = 0.35  # span_threshold when the tagger alone finds spans
     neural_tc_weight: float = 0.5
     neural_epochs: int = 3
