@@ -31,6 +31,23 @@ def base_model_path(what: str) -> Path:
     return Path(base.__file__).parent / "model"
 
 
+def training_modules(what: str) -> tuple[Any, Any, Any]:
+    """``torch``, ``torch.nn`` and ``transformers.AutoModel``, or an error naming the ``train`` extra."""
+    try:
+        import torch
+        from torch import nn
+        from transformers import AutoModel
+    except ImportError as exc:
+        raise MissingExtraError(what, "train", TRAIN_PACKAGES) from exc
+    return torch, nn, AutoModel
+
+
+def base_and_tokenizer(base: str | Path | None, what: str) -> tuple[Path, Any]:
+    """The base weights' folder (``base``, else the pip package's) and its tokenizer."""
+    src = Path(base) if base else base_model_path(what)
+    return src, load_tokenizer(src / "tokenizer.json")
+
+
 def load_tokenizer(path: Path) -> Any:
     """A word-piece tokenizer from ``tokenizer.json``, without truncation or padding."""
     from tokenizers import Tokenizer

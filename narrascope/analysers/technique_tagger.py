@@ -24,8 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingExtraError
-from ..finetune import BASE_PACKAGE, TRAIN_PACKAGES, base_model_path, cached, export_int8, load_tokenizer, optimiser
+from ..finetune import (
+    BASE_PACKAGE,
+    base_and_tokenizer,
+    cached,
+    export_int8,
+    load_tokenizer,
+    optimiser,
+    training_modules,
+)
 from ..finetune import session as onnx_session
 
 log = logging.getLogger(__name__)
@@ -188,16 +195,9 @@ def train(
     base: str | Path | None = None,
 ) -> Path:
     """Fine-tune on ``(text, [(start, end, class), ...])`` articles and write the ONNX artefact."""
-    try:
-        import torch
-        from torch import nn
-        from transformers import AutoModel
-    except ImportError as exc:
-        raise MissingExtraError(WHAT, "train", TRAIN_PACKAGES) from exc
-
+    torch, nn, AutoModel = training_modules(WHAT)
     p = params or TrainParams()
-    src = Path(base) if base else base_model_path(WHAT)
-    tokenizer = load_tokenizer(src / "tokenizer.json")
+    src, tokenizer = base_and_tokenizer(base, WHAT)
     classes = sorted({lab for _, spans in docs for _, _, lab in spans})
     if not classes:
         raise ValueError("no labelled spans to train the technique tagger on")
