@@ -9,10 +9,14 @@ ships is an int8 ONNX export of the encoder, run with onnxruntime alone.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import MissingExtraError
 
@@ -65,6 +69,52 @@ def session(path: Path) -> Any:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+@dataclass
+class Artefact:
+    """A fine-tuned model as shipped: int8 ONNX encoder, tokenizer, numpy heads and a JSON record."""
+
+    folder: Path
+    session: Any
+    tokenizer: Any
+    heads: dict[str, np.ndarray]
+    meta: dict[str, Any]
+
+
+def load_artefact(folder: str | Path, record: str, kind: str, train_command: str) -> Artefact:
+    """Read an artefact folder (``encoder.onnx``, ``tokenizer.json``, ``heads.npz``, ``record``);
+    a missing file raises an error naming it and the command that trains one."""
+    src = Path(folder)
+    missing = [n for n in ("encoder.onnx", "tokenizer.json", "heads.npz", record) if not (src / n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{src}: not a {kind} (missing {', '.join(missing)}); train one with `{train_command}`")
+    with np.load(src / "heads.npz") as heads:
+        arrays = {k: heads[k] for k in heads.files}
+    meta = json.loads((src / record).read_text(encoding="utf-8"))
+    return Artefact(src, session(src / "encoder.onnx"), load_tokenizer(src / "tokenizer.json"), arrays, meta)
+
+
+def pad(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Word-piece rows as one batch: ids padded with 0 and the attention mask (int64)."""
+    width = max(len(r) for r in rows)
+    ids = np.zeros((len(rows), width), np.int64)
+    mask = np.zeros_like(ids)
+    for r, row in enumerate(rows):
+        ids[r, : len(row)] = row
+        mask[r, : len(row)] = 1
+    return ids, mask
+
+
+def step(net: Any, loss: Any, opt: Any, sched: Any) -> None:
+    """One optimisation step: back-propagate, clip the gradient norm at 1, step, reset."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
 
 
 def optimiser(encoder: Any, heads: Sequence[Any], lr: float, head_lr: float, steps: int) -> tuple[Any, Any]:

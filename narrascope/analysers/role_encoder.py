@@ -32,11 +32,12 @@ from ..finetune import (
     base_and_tokenizer,
     cached,
     export_int8,
-    load_tokenizer,
+    load_artefact,
     optimiser,
+    pad,
+    step,
     training_modules,
 )
-from ..finetune import session as onnx_session
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +102,9 @@ class RoleEncoder:
     """Inference on the ONNX export: main-role and fine-role probabilities of mentions."""
 
     def __init__(self, folder: str | Path) -> None:
-        src = self.folder = Path(folder)
-        missing = [n for n in FILES if not (src / n).is_file()]
-        if missing:
-            raise FileNotFoundError(
-                f"{src}: not a role encoder (missing {', '.join(missing)}); "
-                "train one with `narrascope train roles --neural`"
-            )
-        self.session = onnx_session(src / "encoder.onnx")
-        self.tokenizer = load_tokenizer(src / "tokenizer.json")
-        with np.load(src / "heads.npz") as heads:
-            self.heads = {k: heads[k] for k in heads.files}
-        self.meta = json.loads((src / "encoder.json").read_text(encoding="utf-8"))
+        art = load_artefact(folder, "encoder.json", "role encoder", "narrascope train roles --neural")
+        self.folder, self.session, self.tokenizer = art.folder, art.session, art.tokenizer
+        self.heads, self.meta = art.heads, art.meta
         self.mains: list[str] = self.meta["mains"]
         self.fines: list[str] = self.meta["fines"]
 
@@ -123,12 +115,7 @@ class RoleEncoder:
         reps = []
         for b0 in range(0, len(rows), batch_size):
             batch = rows[b0 : b0 + batch_size]
-            width = max(len(r[0]) for r in batch)
-            ids = np.zeros((len(batch), width), np.int64)
-            mask = np.zeros_like(ids)
-            for r, (row, _, _) in enumerate(batch):
-                ids[r, : len(row)] = row
-                mask[r, : len(row)] = 1
+            ids, mask = pad([row for row, _, _ in batch])
             (H,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
             reps += [np.concatenate([H[r, 0], H[r, a], H[r, a:b].mean(0)]) for r, (_, a, b) in enumerate(batch)]
         if not reps:
@@ -189,13 +176,8 @@ def train(
             return self.enc(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     def batch(idx: Sequence[int]) -> tuple[Any, Any]:
-        width = max(len(rows[i][0]) for i in idx)
-        ids = torch.zeros(len(idx), width, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for r, i in enumerate(idx):
-            ids[r, : len(rows[i][0])] = torch.tensor(rows[i][0])
-            mask[r, : len(rows[i][0])] = 1
-        return ids, mask
+        ids, mask = pad([rows[i][0] for i in idx])
+        return torch.from_numpy(ids), torch.from_numpy(mask)
 
     net = Net()
     net.train()
@@ -217,11 +199,7 @@ def train(
                 )
             )
             loss = ce(net.main(rep), y_main[idx]) + bce(net.fine(rep), y_fine[idx])
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
+            step(net, loss, opt, sched)
         log.info("role encoder: epoch %d/%d, loss %.3f, %.0fs", epoch + 1, p.epochs, loss.item(), time.time() - t0)
     net.eval()
     out = Path(out)

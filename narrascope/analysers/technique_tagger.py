@@ -29,11 +29,12 @@ from ..finetune import (
     base_and_tokenizer,
     cached,
     export_int8,
-    load_tokenizer,
+    load_artefact,
     optimiser,
+    pad,
+    step,
     training_modules,
 )
-from ..finetune import session as onnx_session
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +83,11 @@ class NeuralTagger:
     """Inference on the ONNX export: token probabilities and span-class probabilities."""
 
     def __init__(self, folder: str | Path) -> None:
-        src = self.folder = Path(folder)
-        missing = [n for n in ("encoder.onnx", "tokenizer.json", "heads.npz", "tagger.json") if not (src / n).is_file()]
-        if missing:
-            raise FileNotFoundError(
-                f"{src}: not a technique tagger (missing {', '.join(missing)}); "
-                "train one with `narrascope train techniques --neural`"
-            )
-        self.session = onnx_session(src / "encoder.onnx")
-        self.tokenizer = load_tokenizer(src / "tokenizer.json")
+        art = load_artefact(folder, "tagger.json", "technique tagger", "narrascope train techniques --neural")
+        self.folder, self.session, self.tokenizer, self.meta = art.folder, art.session, art.tokenizer, art.meta
         self.cls_id = self.tokenizer.token_to_id("[CLS]")
         self.sep_id = self.tokenizer.token_to_id("[SEP]")
-        heads = np.load(src / "heads.npz")
-        self.span_W, self.span_b = heads["span_W"], heads["span_b"]
-        self.meta = json.loads((src / "tagger.json").read_text(encoding="utf-8"))
+        self.span_W, self.span_b = art.heads["span_W"], art.heads["span_b"]
         self.classes: list[str] = self.meta["classes"]
 
     def run(self, text: str, batch_size: int = 16) -> Run:
@@ -105,14 +97,7 @@ class NeuralTagger:
         hidden: list[np.ndarray] = [np.zeros((0, 0), np.float32)] * len(enc.windows)
         for b0 in range(0, len(enc.windows), batch_size):
             batch = list(range(b0, min(len(enc.windows), b0 + batch_size)))
-            width = max(enc.windows[i][1] - enc.windows[i][0] for i in batch) + 2
-            ids = np.zeros((len(batch), width), np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(batch):
-                a, b = enc.windows[i]
-                row = [self.cls_id, *enc.ids[a:b], self.sep_id]
-                ids[r, : len(row)] = row
-                mask[r, : len(row)] = 1
+            ids, mask = pad([[self.cls_id, *enc.ids[a:b], self.sep_id] for a, b in (enc.windows[i] for i in batch)])
             H, P = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
             for r, i in enumerate(batch):
                 a, b = enc.windows[i]
@@ -226,20 +211,16 @@ def train(
     bce, ce = nn.BCEWithLogitsLoss(reduction="none"), nn.CrossEntropyLoss()
     order = sorted(range(len(exs)), key=lambda i: len(exs[i][0]))  # similar lengths share a batch
     batches = [order[i : i + p.batch_size] for i in range(0, len(order), p.batch_size)]
-    t0, step = time.time(), 0
+    t0, done = time.time(), 0
     for _ in range(p.epochs):
         rng.shuffle(batches)
         for bt in batches:
-            width = max(len(exs[i][0]) for i in bt)
-            ids = torch.zeros(len(bt), width, dtype=torch.long)
-            mask = torch.zeros(len(bt), width, dtype=torch.long)
-            y = torch.zeros(len(bt), width)
+            ids, mask = (torch.from_numpy(a) for a in pad([exs[i][0] for i in bt]))
+            y = torch.zeros(ids.shape)
             items, labs = [], []
             for r, i in enumerate(bt):
-                row, lab, held = exs[i]
-                ids[r, : len(row)] = torch.tensor(row)
-                mask[r, : len(row)] = 1
-                y[r, : len(row)] = torch.tensor(lab)
+                _, lab, held = exs[i]
+                y[r, : len(lab)] = torch.tensor(lab)
                 items += [(r, a, b) for a, b, _ in held]
                 labs += [c for _, _, c in held]
             H, logit = net(ids, mask)
@@ -249,14 +230,10 @@ def train(
                     [torch.cat([H[r, 0], H[r, a:b].mean(0), H[r, a:b].max(0).values]) for r, a, b in items]
                 )
                 loss = loss + p.span_loss_weight * ce(net.span_head(net.drop(rep)), torch.tensor(labs))
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            step += 1
-            if step % 50 == 0:
-                log.info("technique tagger: step %d/%d, loss %.3f, %.0fs", step, steps, loss.item(), time.time() - t0)
+            step(net, loss, opt, sched)
+            done += 1
+            if done % 50 == 0:
+                log.info("technique tagger: step %d/%d, loss %.3f, %.0fs", done, steps, loss.item(), time.time() - t0)
     net.eval()
     return _export(net, src, classes, Path(out), p, len(docs), round(time.time() - t0))
 
