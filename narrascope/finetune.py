@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,26 @@ def load_artefact(folder: str | Path, record: str, kind: str, train_command: str
         arrays = {k: heads[k] for k in heads.files}
     meta = json.loads((src / record).read_text(encoding="utf-8"))
     return Artefact(src, session(src / "encoder.onnx"), load_tokenizer(src / "tokenizer.json"), arrays, meta)
+
+
+def save_artefact(
+    module: Any,
+    out: Path,
+    output_names: Sequence[str],
+    src: Path,
+    heads: dict[str, Any],
+    record: str,
+    meta: dict[str, Any],
+) -> Path:
+    """Write what :func:`load_artefact` reads: ``module`` as int8 ONNX, the base tokenizer, the head
+    tensors as float32 arrays and ``meta`` (plus the base model and the date) as ``record``."""
+    out.mkdir(parents=True, exist_ok=True)
+    export_int8(module, out / "encoder.onnx", output_names)
+    (out / "tokenizer.json").write_bytes((src / "tokenizer.json").read_bytes())
+    np.savez_compressed(out / "heads.npz", **{k: v.detach().numpy().astype(np.float32) for k, v in heads.items()})
+    meta = {**meta, "base": src.name if src.name != "model" else BASE_PACKAGE, "trained": time.strftime("%Y-%m-%d")}
+    (out / record).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return out
 
 
 def pad(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

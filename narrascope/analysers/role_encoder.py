@@ -31,10 +31,10 @@ from ..finetune import (
     BASE_PACKAGE,
     base_and_tokenizer,
     cached,
-    export_int8,
     load_artefact,
     optimiser,
     pad,
+    save_artefact,
     step,
     training_modules,
 )
@@ -202,30 +202,20 @@ def train(
             step(net, loss, opt, sched)
         log.info("role encoder: epoch %d/%d, loss %.3f, %.0fs", epoch + 1, p.epochs, loss.item(), time.time() - t0)
     net.eval()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    export_int8(net, out / "encoder.onnx", ["hidden"])
-    (out / "tokenizer.json").write_bytes((src / "tokenizer.json").read_bytes())
-    np.savez_compressed(
-        out / "heads.npz",
-        **{
-            f"{name}_{short}": getattr(getattr(net, name), part).detach().numpy().astype(np.float32)
-            for name in ("main", "fine")
-            for part, short in (("weight", "W"), ("bias", "b"))
-        },
-    )
+    heads = {
+        f"{name}_{short}": getattr(getattr(net, name), part)
+        for name in ("main", "fine")
+        for part, short in (("weight", "W"), ("bias", "b"))
+    }
     meta = {
         "mains": list(mains),
         "fines": list(fines),
-        "base": src.name if src.name != "model" else BASE_PACKAGE,
         "params": asdict(p),
         "mentions": len(rows),
         "articles": len(by_doc),
         "seconds": round(time.time() - t0),
-        "trained": time.strftime("%Y-%m-%d"),
     }
-    (out / "encoder.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    return out
+    return save_artefact(net, Path(out), ["hidden"], src, heads, "encoder.json", meta)
 
 
 def train_cached(

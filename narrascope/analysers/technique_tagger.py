@@ -28,10 +28,10 @@ from ..finetune import (
     BASE_PACKAGE,
     base_and_tokenizer,
     cached,
-    export_int8,
     load_artefact,
     optimiser,
     pad,
+    save_artefact,
     step,
     training_modules,
 )
@@ -251,25 +251,9 @@ def _export(net: Any, src: Path, classes: list[str], out: Path, p: TrainParams, 
             H, logit = self.net(input_ids, attention_mask)
             return H, torch.sigmoid(logit)
 
-    out.mkdir(parents=True, exist_ok=True)
-    export_int8(Exported(), out / "encoder.onnx", ["hidden", "prob"])
-    (out / "tokenizer.json").write_bytes((src / "tokenizer.json").read_bytes())
-    np.savez_compressed(
-        out / "heads.npz",
-        span_W=net.span_head.weight.detach().numpy().astype(np.float32),
-        span_b=net.span_head.bias.detach().numpy().astype(np.float32),
-    )
-    meta = {
-        "classes": classes,
-        "base": src.name if src.name != "model" else BASE_PACKAGE,
-        "window": WINDOW,
-        "params": p.__dict__,
-        "articles": n_docs,
-        "seconds": secs,
-        "trained": time.strftime("%Y-%m-%d"),
-    }
-    (out / "tagger.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    return out
+    heads = {"span_W": net.span_head.weight, "span_b": net.span_head.bias}
+    meta = {"classes": classes, "window": WINDOW, "params": p.__dict__, "articles": n_docs, "seconds": secs}
+    return save_artefact(Exported(), out, ["hidden", "prob"], src, heads, "tagger.json", meta)
 
 
 def train_cached(
