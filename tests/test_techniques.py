@@ -191,8 +191,11 @@ def test_decode_spans_thresholds_splits_and_trims() -> None:
     spans = tech.decode_spans(doc, [(0, m)], 0.45)
     # "evil ," then a new span at "corrupt" (B dominates); trailing punctuation trimmed
     assert [doc.text[s:e] for s, e, _ in spans] == ["evil", "corrupt traitors"]
-    low = tech.decode_spans(doc, [(0, m)], 0.15)  # "are" joins, but B opens a span at "evil"
-    assert [doc.text[s:e] for s, e, _ in low] == ["are", "evil", "corrupt traitors"]
+    # At 0.15 "are" would be a span of its own (B opens a new one at "evil"): a stop word alone is dropped.
+    low = tech.decode_spans(doc, [(0, m)], 0.15)
+    assert [doc.text[s:e] for s, e, _ in low] == ["evil", "corrupt traitors"]
+    both = np.array([[0.9, 0.9], [0.9, 0.0], [0.9, 0.0], [0.1, 0], [0.1, 0], [0.1, 0], [0.1, 0]])
+    assert [doc.text[s:e] for s, e, _ in tech.decode_spans(doc, [(0, both)], 0.45)] == ["They are evil"]
 
 
 def test_length_buckets_are_one_hot() -> None:

@@ -1016,7 +1016,8 @@ def _seq_marginals(tagger: Any, xseq: list[dict[str, Any]]) -> np.ndarray:
 
 
 def decode_spans(doc: Any, marginals: list[tuple[int, np.ndarray]], th: float) -> list[tuple[int, int, float]]:
-    """Spans from token marginals: runs of tokens with P(in) >= ``th``, split where P(B) dominates."""
+    """Spans from token marginals: runs of tokens with P(in) >= ``th``, split where P(B) dominates;
+    runs made only of stop words and punctuation are dropped."""
     out = []
     for a, m in marginals:
         cur: list[Any] = []
@@ -1044,7 +1045,8 @@ def _close(cur: list[Any]) -> tuple[int, int, float]:
     while toks and toks[0].is_punct and toks[0].text not in ("“", '"', "‘"):
         toks.pop(0)
         probs.pop(0)
-    if not toks:
+    # A span of stop words alone ("to", "or", "in the") is noise, not a technique: dropped.
+    if all(t.is_stop or t.is_punct for t in toks):
         return (0, 0, 0.0)
     return (toks[0].idx, toks[-1].idx + len(toks[-1].text), float(np.mean(probs)))
 
