@@ -3,6 +3,9 @@ plus milliseconds per article on top of the shared parse.
 
     python bench/bench_narratives.py [--data ../shared/data/raw/semeval2025_t10] [--only full,no_gate]
 
+The ``use_m3*`` rows need the ``multilingual`` extra; ``use_m3_languages`` adds the BG, HI, PT and RU
+articles (training release and dev_gold) to the document-vector heads' training rows.
+
 Writes bench/results/narratives.json and prints a markdown table. Thresholds are tuned inside each
 training fold (inner CV); nothing is tuned on a test fold.
 """
@@ -10,6 +13,7 @@ training fold (inner CV); nothing is tuned on a test fold.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from dataclasses import replace
@@ -18,11 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from narrascope.analysers.narratives import (
+    ExtraArticles,
     NarrativeAnalyser,
     NarrativeConfig,
     cross_validate,
-    document_vectors,
     load_model,
+    other_language_articles,
 )
 from narrascope.document import Article
 from narrascope.evaluate.semeval2025 import load_dataset
@@ -48,6 +53,14 @@ ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
         replace(SHIPPED, definitions=False),
     ),
     "embeddings": ("+ MiniLM document-vector heads (ensemble)", replace(SHIPPED, embeddings=True)),
+    "use_m3": (
+        "+ multilingual USE-m3 document-vector heads (first 15 sentences, C=1)",
+        replace(SHIPPED, embeddings=True, encoder="use-m3", doc_sentences=15, embed_C=1.0),
+    ),
+    "use_m3_languages": (
+        "+ USE-m3 heads that also learn from the BG/HI/PT/RU articles",
+        replace(SHIPPED, embeddings=True, encoder="use-m3", doc_sentences=15, embed_C=1.0, other_languages=True),
+    ),
     "C3": ("stronger regularisation, C=3", replace(SHIPPED, C=3.0)),
     "C30": ("weaker regularisation, C=30", replace(SHIPPED, C=30.0)),
     "unbalanced": ("heads without class balancing", replace(SHIPPED, class_weight=None)),
@@ -59,16 +72,15 @@ PUBLISHED = [
 ]
 
 
-def doc_vectors(texts: list[str], ids: list[str]) -> np.ndarray:
-    """MiniLM document vectors, cached next to the results (derived numbers only, no text)."""
-    cache = Path.home() / ".cache" / "narrascope" / "bench_narratives_vectors.npz"
+def doc_vectors(cfg: NarrativeConfig, texts: list[str]) -> np.ndarray:
+    """Document vectors, cached in ~/.cache/narrascope (derived numbers only, no text)."""
+    key = hashlib.sha1("\0".join([cfg.encoder, str(cfg.doc_sentences), *texts]).encode()).hexdigest()[:16]
+    cache = Path.home() / ".cache" / "narrascope" / f"bench_narratives_vectors_{key}.npy"
     if cache.is_file():
-        data = np.load(cache)
-        if list(data["ids"]) == ids:
-            return data["vectors"]
-    vecs = document_vectors(texts)
+        return np.load(cache)
+    vecs = cfg.vectors(texts)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cache, ids=np.array(ids), vectors=vecs)
+    np.save(cache, vecs)
     return vecs
 
 
@@ -107,17 +119,18 @@ def main() -> None:
     names = [n for n in args.only.split(",") if n] or list(ABLATIONS)
     rows: dict[str, dict] = {}
     per_label: dict[str, dict] = {}
-    vecs = None
     for name in names:
         what, cfg = ABLATIONS[name]
-        if cfg.embeddings and vecs is None:
-            vecs = doc_vectors(texts, ids)
+        vecs = doc_vectors(cfg, texts) if cfg.embeddings else None
+        extra = None
+        if cfg.other_languages:
+            o_texts, o_coarse, o_fine = other_language_articles(args.data, "EN", tax)
+            extra = ExtraArticles(doc_vectors(cfg, o_texts), o_coarse, o_fine)
         t0 = time.time()
-        r = cross_validate(
-            texts, coarse, fine, cfg, tax, args.folds, args.seed, vecs if cfg.embeddings else None
-        )
+        r = cross_validate(texts, coarse, fine, cfg, tax, args.folds, args.seed, vecs, extra)
         rows[name] = {
             "what": what,
+            **({"other_language_articles": len(extra.coarse)} if extra else {}),
             "f1_samples_coarse": round(r["f1_samples_coarse"], 4),
             "f1_samples_fine": round(r["f1_samples_fine"], 4),
             "seconds": round(time.time() - t0, 1),

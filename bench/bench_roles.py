@@ -37,10 +37,10 @@ from narrascope.analysers.roles import (
     contexts_of,
     cross_validate,
     featurise,
-    get_encoder,
     load_labelled,
     neural_oof,
 )
+from narrascope.embed import get_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "raw" / "semeval2025_t10"

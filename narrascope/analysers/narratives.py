@@ -1,7 +1,7 @@
 """Narrative detection (SemEval-2025 Task 10 taxonomy): multi-label, two levels, with evidence.
 
 The model is a cascade of linear heads over TF-IDF word n-grams (optionally averaged with heads over
-MiniLM sentence embeddings):
+document vectors from a sentence encoder, which may also learn from the other languages' articles):
 
 1. a *gate*: does the article carry any narrative of the taxonomy, or is it ``Other``?
 2. a *topic*: which domain (``URW`` war, ``CC`` climate): only that domain's labels may be predicted;
@@ -49,8 +49,12 @@ class NarrativeConfig:
     topic: bool = True  # restrict labels to the predicted domain
     hierarchy: bool = True  # fine labels only inside predicted coarse labels
     definitions: bool = True  # taxonomy definitions/examples as extra training documents
-    embeddings: bool = False  # average TF-IDF heads with heads over MiniLM document vectors
+    embeddings: bool = False  # average TF-IDF heads with heads over document vectors
     embed_weight: float = 0.5
+    encoder: str = "minilm-int8"  # of the document vectors; "use-m3" is multilingual
+    doc_sentences: int = 80  # a document vector is the mean of its first sentences' vectors
+    embed_C: float | None = None  # C of the document-vector heads (None: C)
+    other_languages: bool = False  # document-vector heads also learn from the other languages' articles
     C: float = 10.0
     class_weight: str | None = "balanced"
     max_features: int = 40000
@@ -58,6 +62,10 @@ class NarrativeConfig:
     min_df: int = 2
     inner_folds: int = 4
     seed: int = 13
+
+    def vectors(self, texts: Sequence[str], sentences: Sequence[list[Sentence]] | None = None) -> np.ndarray:
+        """Document vectors as this configuration makes them."""
+        return document_vectors(texts, sentences, self.encoder, self.doc_sentences)
 
 
 @dataclass
@@ -108,17 +116,22 @@ def _vectorizer(cfg: NarrativeConfig, vocabulary: dict[str, int] | None = None) 
     )
 
 
-def document_vectors(texts: Sequence[str], sentences: Sequence[list[Sentence]] | None = None) -> np.ndarray:
-    """Mean MiniLM vector of each text's sentences (normalised)."""
-    from ..embed import embed
+def document_vectors(
+    texts: Sequence[str],
+    sentences: Sequence[list[Sentence]] | None = None,
+    encoder: str = "minilm-int8",
+    max_sentences: int = 80,
+) -> np.ndarray:
+    """Mean vector of each text's first ``max_sentences`` sentences (normalised)."""
+    from ..embed import get_encoder
 
     spans = sentences or [split_sentences(t) for t in texts]
-    flat = [t[s.start : s.end][:1000] for t, ss in zip(texts, spans, strict=True) for s in ss[:80]]
-    vecs = embed(flat) if flat else np.zeros((0, 384), np.float32)
-    out = np.zeros((len(texts), vecs.shape[1] if len(vecs) else 384), np.float32)
+    flat = [t[s.start : s.end][:1000] for t, ss in zip(texts, spans, strict=True) for s in ss[:max_sentences]]
+    vecs = get_encoder(encoder)(flat)
+    out = np.zeros((len(texts), vecs.shape[1]), np.float32)
     i = 0
     for r, ss in enumerate(spans):
-        n = min(len(ss), 80)
+        n = min(len(ss), max_sentences)
         if n:
             out[r] = vecs[i : i + n].mean(0)
             i += n
@@ -357,6 +370,16 @@ def kfold(n: int, k: int, seed: int) -> list[np.ndarray]:
 
 
 @dataclass
+class ExtraArticles:
+    """Labelled articles in other languages: only the document-vector heads learn from them
+    (they need a multilingual encoder; the TF-IDF heads and the gates stay with the main language)."""
+
+    vectors: np.ndarray
+    coarse: list[list[str]]
+    fine: list[list[str]]
+
+
+@dataclass
 class Prediction:
     """Labels of one article with their scores (``Other`` alone when nothing applies)."""
 
@@ -399,15 +422,17 @@ class NarrativeModel:
         fine: Sequence[list[str]],
         doc_vectors: np.ndarray | None = None,
         tune: bool = True,
+        extra: ExtraArticles | None = None,
     ) -> NarrativeModel:
-        """Train on articles and their gold labels; ``tune`` chooses thresholds by inner CV."""
+        """Train on articles and their gold labels; ``tune`` chooses thresholds by inner CV.
+        ``extra`` articles (other languages) join the document-vector heads' training rows."""
         if not texts:
             raise ValueError("empty training set: no labelled documents")
         from threadpoolctl import threadpool_limits
 
         # Small matrices: one BLAS thread is much faster than several fighting over shared cores.
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(texts, coarse, fine, doc_vectors, tune)
+            return self._fit(texts, coarse, fine, doc_vectors, tune, extra)
 
     def _fit(
         self,
@@ -416,6 +441,7 @@ class NarrativeModel:
         fine: Sequence[list[str]],
         doc_vectors: np.ndarray | None,
         tune: bool,
+        extra: ExtraArticles | None,
     ) -> NarrativeModel:
         cfg, n = self.config, len(texts)
         all_texts, all_c, all_f = list(texts), [list(c) for c in coarse], [list(f) for f in fine]
@@ -426,37 +452,47 @@ class NarrativeModel:
         X = self.vectorizer.fit_transform(all_texts).tocsr()
         V = None
         if cfg.embeddings:
-            real = doc_vectors if doc_vectors is not None else document_vectors(texts)
-            V = np.vstack([real, document_vectors(all_texts[n:])]) if len(all_texts) > n else real
+            real = doc_vectors if doc_vectors is not None else self.config.vectors(texts)
+            V = np.vstack([real, self.config.vectors(all_texts[n:])]) if len(all_texts) > n else real
         Yc, Yf = self.space.onehot(all_c, "coarse"), self.space.onehot(all_f, "fine")
         real_rows = np.arange(len(all_texts)) < n
-        self.heads, self.emb_heads = self._fit_heads(X, V, Yc, Yf, real_rows)
+        if extra is not None and not cfg.embeddings:
+            raise ValueError("articles in other languages are only used by the document-vector heads (embeddings)")
+        self.heads, self.emb_heads = self._fit_heads(X, V, Yc, Yf, real_rows, extra)
         if tune:
             parts = []
             for test in kfold(n, cfg.inner_folds, cfg.seed + 1):
                 train = np.ones(len(all_texts), bool)
                 train[test] = False
                 heads, emb = self._fit_heads(
-                    X[train], None if V is None else V[train], Yc[train], Yf[train], real_rows[train]
+                    X[train], None if V is None else V[train], Yc[train], Yf[train], real_rows[train], extra
                 )
                 parts.append((test, self._score(X[test], None if V is None else V[test], heads, emb)))
             oof = ScoreMatrix.concat(parts, n)
             self.thresholds = tune_thresholds(oof, Yc[:n], Yf[:n], self.space, cfg)
         self.meta.update(trained_on=n, date=time.strftime("%Y-%m-%d"))
+        if extra is not None:
+            self.meta.update(other_language_articles=len(extra.coarse))
         return self
 
     def _fit_heads(
-        self, X: Any, V: np.ndarray | None, Yc: np.ndarray, Yf: np.ndarray, real: np.ndarray
+        self,
+        X: Any,
+        V: np.ndarray | None,
+        Yc: np.ndarray,
+        Yf: np.ndarray,
+        real: np.ndarray,
+        extra: ExtraArticles | None = None,
     ) -> tuple[dict[str, Heads], dict[str, Heads]]:
         cfg, sp = self.config, self.space
-        narrative = ~Yc[:, -1]
-        dom_y = np.stack([Yc[:, :-1][:, sp.coarse_domain == d].any(1) for d in range(len(sp.domains))], 1)
-        # Coarse heads learn from the articles of their domain when the topic gate picks the domain.
-        rows_c = dom_y[:, sp.coarse_domain].T if cfg.topic else None
-        # Fine heads learn from the articles of their parent when the hierarchy picks the parent.
-        rows_f = Yc[:, sp.parent].T if cfg.hierarchy else None
 
-        def fit_all(F: Any) -> dict[str, Heads]:
+        def fit_all(F: Any, Yc: np.ndarray, Yf: np.ndarray, real: np.ndarray, cfg: NarrativeConfig) -> dict[str, Heads]:
+            narrative = ~Yc[:, -1]
+            dom_y = np.stack([Yc[:, :-1][:, sp.coarse_domain == d].any(1) for d in range(len(sp.domains))], 1)
+            # Coarse heads learn from the articles of their domain when the topic gate picks the domain.
+            rows_c = dom_y[:, sp.coarse_domain].T if cfg.topic else None
+            # Fine heads learn from the articles of their parent when the hierarchy picks the parent.
+            rows_f = Yc[:, sp.parent].T if cfg.hierarchy else None
             return {
                 "gate": _fit_heads(F[real], narrative[real, None], ["narrative"], cfg),
                 "domain": _fit_heads(F[narrative], dom_y[narrative], sp.domains, cfg),
@@ -464,7 +500,17 @@ class NarrativeModel:
                 "fine": _fit_heads(F, Yf[:, :-1], sp.fine, cfg, rows_f),
             }
 
-        return fit_all(X), (fit_all(V) if V is not None else {})
+        heads = fit_all(X, Yc, Yf, real, cfg)
+        if V is None:
+            return heads, {}
+        if extra is not None and len(extra.coarse):
+            # Other-language rows count as "not real": the gate learns from the main language only
+            # (the other languages' sets hold few "Other" articles, which skews it).
+            V = np.vstack([V, extra.vectors])
+            Yc = np.vstack([Yc, sp.onehot(extra.coarse, "coarse")])
+            Yf = np.vstack([Yf, sp.onehot(extra.fine, "fine")])
+            real = np.concatenate([real, np.zeros(len(extra.coarse), bool)])
+        return heads, fit_all(V, Yc, Yf, real, replace(cfg, C=cfg.embed_C or cfg.C))
 
     # -- inference -------------------------------------------------------------------------------
 
@@ -502,7 +548,7 @@ class NarrativeModel:
     def scores(self, texts: Sequence[str], doc_vectors: np.ndarray | None = None) -> ScoreMatrix:
         X = self.vectorizer.transform(texts)
         if self.emb_heads and doc_vectors is None:
-            doc_vectors = document_vectors(texts)
+            doc_vectors = self.config.vectors(texts)
         return self._score(X, doc_vectors, self.heads, self.emb_heads)
 
     def predict(self, texts: Sequence[str], doc_vectors: np.ndarray | None = None) -> list[Prediction]:
@@ -722,7 +768,7 @@ class NarrativeAnalyser:
             return arts
         m = self.model
         spans = [a.sentences or split_sentences(a.text) for a in arts]
-        vecs = document_vectors([a.text for a in arts], spans) if m.emb_heads else None
+        vecs = m.config.vectors([a.text for a in arts], spans) if m.emb_heads else None
         for art, sents, pred in zip(arts, spans, m.predict([a.text for a in arts], vecs), strict=True):
             art.findings = [f for f in art.findings if f.layer not in ("narratives", "explanation")]
             art.findings.extend(self._findings(art, sents, pred))
@@ -776,6 +822,39 @@ def _arrays(ds: Any) -> tuple[list[str], list[list[str]], list[list[str]]]:
     return [ds.texts[i] for i in ids], [ds.labels[i].coarse for i in ids], [ds.labels[i].fine for i in ids]
 
 
+def other_language_articles(
+    data_dir: str | Path, lang: str, taxonomy: Taxonomy
+) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """The labelled articles of every other language under a SemEval-2025 T10 release or task folder
+    (``<LANG>/``, ``train_target_4_December_release/<LANG>/`` and ``dev_gold/<LANG>/``)."""
+    from ..evaluate.semeval2025 import load_dataset
+
+    texts: list[str] = []
+    coarse: list[list[str]] = []
+    fine: list[list[str]] = []
+    root = Path(data_dir)
+    for other in ("BG", "EN", "HI", "PT", "RU"):
+        if other == lang.upper():
+            continue
+        for folder in (root / other, root / "train_target_4_December_release" / other, root / "dev_gold" / other):
+            if not folder.is_dir():
+                continue
+            t, c, f = _arrays(load_dataset(folder, other, taxonomy))
+            texts += t
+            coarse += c
+            fine += f
+    return texts, coarse, fine
+
+
+def _extra(data_dir: str | Path, lang: str, tax: Taxonomy, cfg: NarrativeConfig) -> ExtraArticles | None:
+    if not cfg.other_languages:
+        return None
+    texts, coarse, fine = other_language_articles(data_dir, lang, tax)
+    if not texts:
+        raise ValueError(f"{data_dir}: other_languages is set but no other language's annotations were found")
+    return ExtraArticles(cfg.vectors(texts), coarse, fine)
+
+
 def cross_validate(
     texts: Sequence[str],
     coarse: Sequence[list[str]],
@@ -785,8 +864,10 @@ def cross_validate(
     folds: int = 5,
     seed: int = 13,
     doc_vectors: np.ndarray | None = None,
+    extra: ExtraArticles | None = None,
 ) -> dict[str, Any]:
-    """K-fold CV by article; thresholds are tuned inside each training fold. Official metrics."""
+    """K-fold CV by article; thresholds are tuned inside each training fold. Official metrics.
+    ``extra`` (other languages) is added to every training fold and never tested on."""
     from ..evaluate.semeval2025 import f1_samples, per_label_prf
 
     tax = taxonomy or load_taxonomy()
@@ -800,6 +881,7 @@ def cross_validate(
             [coarse[i] for i in train],
             [fine[i] for i in train],
             None if doc_vectors is None else doc_vectors[train],
+            extra=extra,
         )
         fold_pred = m.predict([texts[i] for i in test], None if doc_vectors is None else doc_vectors[test])
         for i, p in zip(test, fold_pred, strict=True):
@@ -848,8 +930,8 @@ def evaluate(
     tax = load_taxonomy(taxonomy)
     texts, coarse, fine = _arrays(load_dataset(data_dir, lang, tax))
     cfg = config or NarrativeConfig()
-    vecs = document_vectors(texts) if cfg.embeddings else None
-    return cross_validate(texts, coarse, fine, cfg, tax, folds, seed, vecs)
+    vecs = cfg.vectors(texts) if cfg.embeddings else None
+    return cross_validate(texts, coarse, fine, cfg, tax, folds, seed, vecs, _extra(data_dir, lang, tax, cfg))
 
 
 def train(
@@ -865,7 +947,8 @@ def train(
     t0 = time.time()
     tax = load_taxonomy(taxonomy)
     texts, coarse, fine = _arrays(load_dataset(data_dir, lang, tax))
-    model = NarrativeModel(tax, config).fit(texts, coarse, fine)
+    cfg = config or NarrativeConfig()
+    model = NarrativeModel(tax, cfg).fit(texts, coarse, fine, extra=_extra(data_dir, lang, tax, cfg))
     folder = model.save(out_path)
     load_model.cache_clear()
     size = sum(p.stat().st_size for p in folder.iterdir() if p.name.startswith("model."))
@@ -896,11 +979,10 @@ def predict_st2(docs_dir: str | Path, out_file: str | Path, model_dir: str | Pat
 
     model, docs = _predict_dir(docs_dir, model_dir)
     ids = list(docs)
-    vecs = document_vectors([docs[i] for i in ids]) if model.emb_heads else None
     tax = model.taxonomy
     records = [
         NarrativeRecord(i, [tax.parent(f) for f in p.fine], p.fine)
-        for i, p in zip(ids, model.predict([docs[i] for i in ids], vecs), strict=True)
+        for i, p in zip(ids, model.predict([docs[i] for i in ids]), strict=True)
     ]
     return write_st2(out_file, records)
 

