@@ -16,8 +16,8 @@ from narrascope.analysers.narratives import (
     NarrativeAnalyser,
     NarrativeConfig,
     NarrativeModel,
-    predict_st2,
     other_language_articles,
+    predict_st2,
     predict_st3,
     split_sentences,
 )
