@@ -444,6 +444,8 @@ class NarrativeModel:
         extra: ExtraArticles | None,
     ) -> NarrativeModel:
         cfg, n = self.config, len(texts)
+        if extra is not None and not cfg.embeddings:
+            raise ValueError("articles in other languages are only used by the document-vector heads (embeddings)")
         all_texts, all_c, all_f = list(texts), [list(c) for c in coarse], [list(f) for f in fine]
         if cfg.definitions:
             pt, pc, pf = self.pseudo_documents()
@@ -456,8 +458,6 @@ class NarrativeModel:
             V = np.vstack([real, self.config.vectors(all_texts[n:])]) if len(all_texts) > n else real
         Yc, Yf = self.space.onehot(all_c, "coarse"), self.space.onehot(all_f, "fine")
         real_rows = np.arange(len(all_texts)) < n
-        if extra is not None and not cfg.embeddings:
-            raise ValueError("articles in other languages are only used by the document-vector heads (embeddings)")
         self.heads, self.emb_heads = self._fit_heads(X, V, Yc, Yf, real_rows, extra)
         if tune:
             parts = []

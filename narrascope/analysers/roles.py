@@ -45,9 +45,6 @@ VERSION = "0.1.0"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "roles"
 MAIN_ROLES = ("Protagonist", "Antagonist", "Innocent")
 
-# ----------------------------------------------------------------------------- encoders
-
-
 # ----------------------------------------------------------------------------- cue lexicon
 
 # Lemmas of predicates whose agent or patient a news story frames in a typical way.
