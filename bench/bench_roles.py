@@ -16,6 +16,12 @@ fine-tuned ahead in parallel jobs, ``--train-folds 0,1`` and ``--train-folds 2,3
 ``--languages`` adds two rows, both with the multilingual encoder (``use-m3``): English alone, and
 English with the named languages' train and dev annotations added to every training fold (never
 tested). Embeddings are cached in ``~/.cache/narrascope`` (vectors only, no text is kept).
+
+``--stance`` measures how far the article's stance could carry the main role, with *gold* information
+(an upper bound, not a system): the gold subtask-2 coarse narratives of the article crossed with the
+actor's camp (Russia's side, Ukraine and the West, the climate-policy establishment, other; a small
+name list below) added to the features, and a lookup of the training folds' majority role per
+(domain, narrative or "Other" article, camp) cell.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ import argparse
 import hashlib
 import json
 import pickle
+import re
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +42,7 @@ from narrascope.analysers.roles import (
     FEATURE_PARTS,
     LabelledSet,
     RoleModel,
+    _folds,
     contexts_of,
     cross_validate,
     featurise,
@@ -41,6 +50,7 @@ from narrascope.analysers.roles import (
     neural_oof,
 )
 from narrascope.embed import get_encoder
+from narrascope.evaluate.semeval2025_st1 import MentionRecord, score
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "raw" / "semeval2025_t10"
@@ -103,6 +113,74 @@ def multilingual_rows(args: argparse.Namespace, data: LabelledSet, params: dict)
     }
 
 
+# Camps for the --stance upper bound (matched on the mention's lower-cased words).
+CAMPS = {
+    "russia": set(
+        "russia russian russians putin kremlin moscow lavrov zakharova peskov shoigu medvedev wagner prigozhin "
+        "lukashenko belarus kadyrov nebenzya gerasimov rt sputnik donetsk luhansk dpr lpr".split()
+    ),
+    "ukraine and the west": set(
+        "ukraine ukrainian ukrainians zelensky zelenskyy zelenskiy kiev kyiv kuleba zaluzhny podolyak yermak nato "
+        "us u.s u.s. usa america american americans washington biden blinken austin sullivan kirby pentagon eu "
+        "european europe brussels leyen borrell west western uk britain british london johnson sunak truss "
+        "germany german berlin scholz baerbock france french paris macron poland polish warsaw cia g7 stoltenberg "
+        "nuland obama clinton soros azov bandera".split()
+    ),
+    "climate establishment": set(
+        "gore kerry gates greta thunberg ipcc un wef davos schwab activists activist scientists alarmists "
+        "globalists democrats".split()
+    ),
+}
+
+
+def camp_of(mention: str) -> np.ndarray:
+    words = set(re.findall(r"[a-z.]+", mention.lower()))
+    hits = [bool(words & names) for names in CAMPS.values()]
+    return np.array([*hits, not any(hits)], dtype=np.float32)
+
+
+def stance_rows(args: argparse.Namespace, data: LabelledSet, X: np.ndarray, params: dict) -> dict[str, dict]:
+    """Upper bounds from gold narratives x actor camp (see the module docstring)."""
+    folder = Path(args.data) / "train_target_4_December_release" / "EN"
+    folder = folder if folder.is_dir() else Path(args.data)
+    narratives: dict[str, list[str]] = {}
+    for line in (folder / "subtask-2-annotations.txt").read_text(encoding="utf-8").splitlines():
+        doc_id, labels, *_ = line.split("\t") + [""]
+        narratives[doc_id] = [c for c in labels.split(";") if c]
+    recs = data.records
+    coarse = sorted({c for r in recs for c in narratives.get(r.doc_id, [])})
+    N = np.array([[c in narratives.get(r.doc_id, []) for c in coarse] for r in recs], dtype=np.float32)
+    C = np.stack([camp_of(r.mention) for r in recs])
+    cross = np.einsum("ij,ik->ijk", N, C).reshape(len(recs), -1)
+    rows = {
+        "upper bound: + gold narratives x actor camp": cross_validate(
+            np.hstack([X, cross, C]), recs, args.folds, args.seed, **params
+        )
+    }
+    # majority role (and fine-role set) of the training folds in each (domain, narrative?, camp) cell
+    cell = [
+        (r.doc_id.split("_")[1], narratives.get(r.doc_id) == ["Other"], int(c.argmax()))
+        for r, c in zip(recs, C, strict=True)
+    ]
+    fold = _folds([r.doc_id for r in recs], args.folds, args.seed)
+    preds: list[MentionRecord] = []
+    for i, r in enumerate(recs):
+        train = [j for j in range(len(recs)) if fold[j] != fold[i]]
+        same = [j for j in train if cell[j] == cell[i]] or train
+        main = Counter(recs[j].main_role for j in same).most_common(1)[0][0]
+        fine = Counter(tuple(sorted(recs[j].fine_roles)) for j in same if recs[j].main_role == main)
+        preds.append(MentionRecord(r.doc_id, r.mention, r.start, r.end, main, list(fine.most_common(1)[0][0])))
+    per_fold = [
+        score([recs[i] for i in np.where(fold == f)[0]], [preds[i] for i in np.where(fold == f)[0]])
+        for f in range(args.folds)
+    ]
+    rows["upper bound: majority role per (domain, gold narrative or Other, actor camp)"] = {
+        **score(recs, preds),
+        "fold_std": {k: float(np.std([pf[k] for pf in per_fold])) for k in ("emr", "main_role_accuracy")},
+    }
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -111,6 +189,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the single-block ablations")
     ap.add_argument("--languages", default="", help="e.g. BG,HI,PT,RU: also train with these annotations")
     ap.add_argument("--no-ablations", action="store_true", help="only the shipped configuration (and --languages)")
+    ap.add_argument("--stance", action="store_true", help="also the gold-stance upper bounds")
     ap.add_argument("--neural", action="store_true", help="also the fine-tuned cross-encoder, alone and mixed")
     ap.add_argument("--train-folds", default="", help="only fine-tune these folds' encoders into --cache, then stop")
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "narrascope"))
@@ -163,6 +242,12 @@ def main() -> None:
         ):
             rows[name] = cross_validate(X, data.records, args.folds, args.seed, neural=oof, **params, neural_weight=w)
             print(f"{name}: main {rows[name]['main_role_accuracy']:.3f} EMR {rows[name]['emr']:.3f}", flush=True)
+        write(rows, meta, Path(args.out), time.time() - t0)
+    if args.stance:
+        X = featurise(contexts, enc, FEATURE_PARTS)
+        for name, r in stance_rows(args, data, X, params).items():
+            rows[name] = r
+            print(f"{name}: main {r['main_role_accuracy']:.3f} EMR {r['emr']:.3f}", flush=True)
         write(rows, meta, Path(args.out), time.time() - t0)
     if args.languages:
         for name, r in multilingual_rows(args, data, params).items():
