@@ -108,6 +108,18 @@ def sentence_heads(
     return gate, coarse
 
 
+def oof_gate(F: np.ndarray, narrative: np.ndarray, folds: list[np.ndarray]) -> np.ndarray:
+    """Out-of-fold P(narrative) of a logistic regression over standardised features ``F``."""
+    out = np.zeros(len(F))
+    for test in folds:
+        train = np.setdiff1d(np.arange(len(F)), test)
+        scale = StandardScaler().fit(F[train])
+        clf = LogisticRegression(C=0.1, max_iter=3000, class_weight="balanced")
+        clf.fit(scale.transform(F[train]), narrative[train])
+        out[test] = clf.predict_proba(scale.transform(F[test]))[:, 1]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -137,21 +149,8 @@ def main() -> None:
     # technique density: stacked with the shipped gate's logit, out of fold on the same folds
     T = technique_features(texts)
     logit = np.log(np.clip(S.gate, 1e-6, 1 - 1e-6) / np.clip(1 - S.gate, 1e-6, 1))
-    stacked = np.zeros(n)
-    F = np.hstack([logit[:, None], T])
-    for test in folds:
-        train = np.setdiff1d(np.arange(n), test)
-        scale = StandardScaler().fit(F[train])
-        clf = LogisticRegression(C=0.1, max_iter=3000, class_weight="balanced")
-        clf.fit(scale.transform(F[train]), narrative[train])
-        stacked[test] = clf.predict_proba(scale.transform(F[test]))[:, 1]
-    density_only = np.zeros(n)
-    for test in folds:
-        train = np.setdiff1d(np.arange(n), test)
-        scale = StandardScaler().fit(T[train])
-        clf = LogisticRegression(C=0.1, max_iter=3000, class_weight="balanced")
-        clf.fit(scale.transform(T[train]), narrative[train])
-        density_only[test] = clf.predict_proba(scale.transform(T[test]))[:, 1]
+    stacked = oof_gate(np.hstack([logit[:, None], T]), narrative, folds)
+    density_only = oof_gate(T, narrative, folds)
 
     def row(name: str, gate: np.ndarray, coarse_scores: np.ndarray) -> dict:
         Sx = replace(S, gate=gate, coarse=coarse_scores)
