@@ -163,13 +163,17 @@ def stance_rows(args: argparse.Namespace, data: LabelledSet, X: np.ndarray, para
         for r, c in zip(recs, C, strict=True)
     ]
     fold = _folds([r.doc_id for r in recs], args.folds, args.seed)
+    majority: dict[tuple, tuple[str, list[str]]] = {}  # (test fold, cell) -> main role, fine roles
     preds: list[MentionRecord] = []
     for i, r in enumerate(recs):
-        train = [j for j in range(len(recs)) if fold[j] != fold[i]]
-        same = [j for j in train if cell[j] == cell[i]] or train
-        main = Counter(recs[j].main_role for j in same).most_common(1)[0][0]
-        fine = Counter(tuple(sorted(recs[j].fine_roles)) for j in same if recs[j].main_role == main)
-        preds.append(MentionRecord(r.doc_id, r.mention, r.start, r.end, main, list(fine.most_common(1)[0][0])))
+        key = (fold[i], cell[i])
+        if key not in majority:
+            train = [j for j in range(len(recs)) if fold[j] != fold[i]]
+            same = [j for j in train if cell[j] == cell[i]] or train
+            main = Counter(recs[j].main_role for j in same).most_common(1)[0][0]
+            fine = Counter(tuple(sorted(recs[j].fine_roles)) for j in same if recs[j].main_role == main)
+            majority[key] = main, list(fine.most_common(1)[0][0])
+        preds.append(MentionRecord(r.doc_id, r.mention, r.start, r.end, *majority[key]))
     per_fold = [
         score([recs[i] for i in np.where(fold == f)[0]], [preds[i] for i in np.where(fold == f)[0]])
         for f in range(args.folds)

@@ -173,6 +173,8 @@ def predict_st1(
 # ---- persuasion techniques (PTC / SemEval-2020 T11, SemEval-2023 T3) ---------------------------------
 PTC = "PTC folder holding train-articles/ and train-task-flc-tc.labels"
 ST3 = "SemEval-2023 T3 English folder (…/semeval2023_t3/en)"
+
+
 @train_app.command("techniques")
 def train_techniques(
     ptc: Path = typer.Option(..., "--ptc", help=PTC),

@@ -146,7 +146,6 @@ def train(
     src, tokenizer = base_and_tokenizer(base, WHAT)
     torch.manual_seed(p.seed)
     rng = np.random.default_rng(p.seed)
-    rows: list[Row] = []
     by_doc: dict[str, list[int]] = {}
     for i, ex in enumerate(examples):
         by_doc.setdefault(ex.doc_id, []).append(i)
