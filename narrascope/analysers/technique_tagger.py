@@ -54,7 +54,7 @@ class Encoded:
 Run = tuple[Encoded, np.ndarray, list[np.ndarray]]  # windows, P(inside) per word piece, hidden states
 
 
-def encode(tokenizer: Any, text: str) -> Encoded:
+def encode(tokenizer: Any, text: str, window: int = WINDOW) -> Encoded:
     enc = tokenizer.encode(text, add_special_tokens=False)
     offs = [tuple(o) for o in enc.offsets]
     line_starts, prev = set(), 0
@@ -64,9 +64,9 @@ def encode(tokenizer: Any, text: str) -> Encoded:
         prev = e
     wins, a, n = [], 0, len(offs)
     while a < n:
-        b = min(n, a + WINDOW)
+        b = min(n, a + window)
         if b < n:
-            breaks = [j for j in range(a + WINDOW // 2, b + 1) if j in line_starts]
+            breaks = [j for j in range(a + window // 2, b + 1) if j in line_starts]
             if breaks:
                 b = breaks[-1]
         wins.append((a, b))
