@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from narrascope.analysers.technique_tagger import encode
+from narrascope.analysers.technique_tagger import encode, inside_pieces, token_max
 from narrascope.analysers.techniques import article_folds, decode_spans, label_repeated, load_corpora, parse_docs
 from narrascope.evaluate import ptc as ptc_eval
 from narrascope.finetune import load_tokenizer, mpnet_path, training_modules
@@ -152,9 +152,7 @@ def main() -> None:
     chunks = {}
     for d in ptc:
         offs, st = states[d.id]
-        y = np.zeros(len(offs), np.float32)
-        for s, e, _ in d.spans:
-            y[(offs[:, 1] > s) & (offs[:, 0] < e)] = 1
+        y = inside_pieces(offs, d.spans)
         chunks[d.id] = [(st[a:b].astype(np.float32), y[a:b]) for a, b in encode(tok, d.text, WINDOW).windows]
 
     pred = {t: {} for t in THRESHOLDS}  # threshold -> fold -> spans
@@ -174,10 +172,7 @@ def main() -> None:
         for d in test:
             offs, st = states[d.id]
             p = np.concatenate([p_in(x) for x, _ in chunks[d.id]])
-            tok_p = np.zeros(len(d.doc), np.float32)
-            for tok in d.doc:
-                lo, hi = np.searchsorted(offs[:, 0], [tok.idx, tok.idx + len(tok.text)])
-                tok_p[tok.i] = p[lo:hi].max() if hi > lo else 0.0
+            tok_p = token_max(d.doc, offs, p)
             marg = [(s.start, np.stack([tok_p[s.start : s.end], np.zeros(len(s))], 1)) for s in d.doc.sents]
             for t in THRESHOLDS:
                 pred[t][k] += [ptc_eval.PTCSpan(d.id, s, e, "") for s, e, _ in decode_spans(d.doc, marg, t)]

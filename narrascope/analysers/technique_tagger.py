@@ -74,6 +74,27 @@ def encode(tokenizer: Any, text: str, window: int = WINDOW) -> Encoded:
     return Encoded(list(enc.ids), offs, wins)  # type: ignore[arg-type]
 
 
+def inside_pieces(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int, str]]) -> np.ndarray:
+    """1.0 for each word piece that overlaps one of the character spans, else 0.0."""
+    offs = np.asarray(offsets, np.int64).reshape(-1, 2)
+    out = np.zeros(len(offs), np.float32)
+    for s, e, _ in spans:
+        out[(offs[:, 1] > s) & (offs[:, 0] < e)] = 1.0
+    return out
+
+
+def token_max(doc: Any, offsets: Sequence[tuple[int, int]], probs: np.ndarray) -> np.ndarray:
+    """A word-piece probability carried to each spaCy token of ``doc``: the highest of its word pieces."""
+    out = np.zeros(len(doc), np.float32)
+    starts = np.array([s for s, _ in offsets]) if len(offsets) else np.zeros(0, int)
+    for tok in doc:
+        lo = int(np.searchsorted(starts, tok.idx, side="left"))
+        hi = int(np.searchsorted(starts, tok.idx + len(tok.text), side="left"))
+        if hi > lo:
+            out[tok.i] = float(probs[lo:hi].max())
+    return out
+
+
 def pieces_in(offsets: Sequence[tuple[int, int]], a: int, b: int, start: int, end: int) -> list[int]:
     """Word pieces of window [a, b) that overlap the characters [start, end)."""
     return [i for i in range(a, b) if offsets[i][1] > start and offsets[i][0] < end]
@@ -108,14 +129,7 @@ class NeuralTagger:
     def token_probs(self, doc: Any, run: Run | None = None) -> np.ndarray:
         """P(inside a span) for each spaCy token: the highest of its word pieces."""
         enc, probs, _ = run or self.run(doc.text)
-        out = np.zeros(len(doc), np.float32)
-        starts = np.array([s for s, _ in enc.offsets]) if enc.offsets else np.zeros(0, int)
-        for tok in doc:
-            lo = int(np.searchsorted(starts, tok.idx, side="left"))
-            hi = int(np.searchsorted(starts, tok.idx + len(tok.text), side="left"))
-            if hi > lo:
-                out[tok.i] = float(probs[lo:hi].max())
-        return out
+        return token_max(doc, enc.offsets, probs)
 
     def span_proba(self, text: str, spans: Sequence[tuple[int, int]], run: Run | None = None) -> np.ndarray:
         """Class probabilities (columns ``self.classes``) of character spans; a span is read in the
@@ -153,14 +167,9 @@ class TrainParams:
 
 def _examples(tokenizer: Any, text: str, spans: Sequence[tuple[int, int, str]], classes: list[str]) -> list[Any]:
     """Per window: ids with [CLS]/[SEP], token labels (inside a span or not), spans (a, b, class) it holds."""
-    from ..evaluate.ptc import merge_spans
-
     enc = encode(tokenizer, text)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    inside = np.zeros(len(enc.ids), np.float32)
-    for s, e in merge_spans((s, e) for s, e, _ in spans):
-        for i in pieces_in(enc.offsets, 0, len(enc.ids), s, e):
-            inside[i] = 1.0
+    inside = inside_pieces(enc.offsets, spans)
     out = []
     for a, b in enc.windows:
         held = []
