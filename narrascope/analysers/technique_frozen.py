@@ -1,0 +1,275 @@
+"""Technique spans from a frozen all-mpnet-base-v2 (``techniques_model = "mpnet"``).
+
+A base-size encoder fine-tuned would be best, but a training step of all-mpnet-base-v2 runs at about
+110 word pieces/s on two cores (hours per model); reading it runs ten times faster. So the encoder
+stays frozen (:class:`narrascope.mpnet.Reader`, onnxruntime, weights from the ``mpnet`` extra) and
+small heads learn on its states:
+
+- span tagger: a learned softmax mix of layers 8, 10 and 12, a 256-unit projection and a BiLSTM give
+  P(word piece inside a technique span) (``head.onnx``, about 2 MB);
+- span classes: a logistic regression over a span's mean and first word-piece states
+  (``classes.npz``).
+
+Articles are read in windows of up to ``WINDOW`` word pieces. :class:`FrozenTagger` has the
+interface of :class:`~narrascope.analysers.technique_tagger.NeuralTagger`, so the technique model
+mixes it with the CRF and the linear span classifier in the same way. Training the BiLSTM needs the
+``train`` extra (torch); inference needs only onnxruntime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..finetune import cached, session, training_modules
+from ..mpnet import Reader, default_cache
+from .technique_tagger import Encoded, encode, inside_pieces, pieces_in, token_max
+
+log = logging.getLogger(__name__)
+
+LAYERS = (8, 10, 12)
+WINDOW = 254  # word pieces per window (the encoder reads up to 512)
+WHAT = "training the frozen-mpnet technique tagger"
+
+Run = tuple[Encoded, np.ndarray, list[np.ndarray]]  # windows, P(inside) per word piece, states per window
+
+
+@dataclass
+class FrozenParams:
+    epochs: int = 6
+    lr: float = 1e-3
+    batch_size: int = 16
+    tc_C: float = 0.05  # inverse regularisation of the span-class logistic regression
+    seed: int = 0
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def reader(cache_dir: str | Path | None = None) -> Reader:
+    """The encoder, built once per process (about 5 s)."""
+    key = str(cache_dir or default_cache())
+    if key not in _READERS:
+        _READERS[key] = Reader(key, LAYERS, "the 'mpnet' technique model")
+    return _READERS[key]
+
+
+_STATES: dict[str, tuple[Encoded, list[np.ndarray]]] = {}  # text hash -> states (training folds reuse them)
+
+
+def read(text: str, cache_dir: str | Path | None = None, keep: bool = False) -> tuple[Encoded, list[np.ndarray]]:
+    """Windows of ``text`` and their float32 states (pieces, layers, 768); ``keep`` stores them as
+    float16 for the rest of the process (cross-validation reads each article once)."""
+    key = hashlib.sha1(text.encode()).hexdigest()
+    if key in _STATES:
+        enc, states = _STATES[key]
+        return enc, [s.astype(np.float32) for s in states]
+    r = reader(cache_dir)
+    enc = encode(r.tokenizer, text, WINDOW)
+    states = [r.states(enc.ids[a:b]) for a, b in enc.windows]
+    if keep:
+        _STATES[key] = (enc, [s.astype(np.float16) for s in states])
+    return enc, states
+
+
+def span_vector(enc: Encoded, states: list[np.ndarray], start: int, end: int) -> np.ndarray:
+    """Mean and first word-piece states of a character span, read in the window holding most of it."""
+    best: tuple[int, list[int]] | None = None
+    for wi, (a, b) in enumerate(enc.windows):
+        toks = pieces_in(enc.offsets, a, b, start, end)
+        if toks and (best is None or len(toks) > len(best[1])):
+            best = (wi, [t - a for t in toks])
+    if best is None:
+        return np.zeros(2 * states[0].shape[1] * states[0].shape[2] if states else 0, np.float32)
+    x = states[best[0]][best[1]]
+    return np.concatenate([x.mean(0).ravel(), x[0].ravel()])
+
+
+class FrozenTagger:
+    """Inference: P(inside a span) per word piece and span-class probabilities."""
+
+    def __init__(self, folder: str | Path, cache_dir: str | Path | None = None) -> None:
+        self.folder = Path(folder)
+        missing = [n for n in ("head.onnx", "classes.npz", "frozen.json") if not (self.folder / n).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{self.folder}: not a frozen-mpnet tagger (missing {', '.join(missing)}); "
+                "train one with `narrascope train techniques --neural --encoder mpnet`"
+            )
+        self.meta = json.loads((self.folder / "frozen.json").read_text(encoding="utf-8"))
+        self.classes: list[str] = self.meta["classes"]
+        with np.load(self.folder / "classes.npz") as arr:
+            self.W, self.b, self.mean, self.scale = arr["W"], arr["b"], arr["mean"], arr["scale"]
+        self.head = session(self.folder / "head.onnx")
+        self.cache_dir = cache_dir
+
+    def run(self, text: str) -> Run:
+        enc, states = read(text, self.cache_dir)
+        probs = np.zeros(len(enc.ids), np.float32)
+        for (a, b), s in zip(enc.windows, states, strict=True):
+            probs[a:b] = self.head.run(None, {"states": s[None]})[0][0]
+        return enc, probs, states
+
+    def token_probs(self, doc: Any, run: Run | None = None) -> np.ndarray:
+        enc, probs, _ = run or self.run(doc.text)
+        return token_max(doc, enc.offsets, probs)
+
+    def span_proba(self, text: str, spans: Sequence[tuple[int, int]], run: Run | None = None) -> np.ndarray:
+        enc, _, states = run or self.run(text)
+        if not len(spans):
+            return np.zeros((0, len(self.classes)), np.float32)
+        X = (np.stack([span_vector(enc, states, s, e) for s, e in spans]) - self.mean) / self.scale
+        z = X @ self.W.T + self.b
+        z = np.exp(z - z.max(1, keepdims=True))
+        return (z / z.sum(1, keepdims=True)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- training (torch)
+
+
+def _head(torch: Any, nn: Any, n_layers: int, dim: int) -> Any:
+    class Head(nn.Module):
+        """Softmax-weighted layer mix -> projection -> BiLSTM -> P(inside) per word piece."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.mix = nn.Parameter(torch.zeros(n_layers))
+            self.drop = nn.Dropout(0.2)
+            self.proj = nn.Linear(dim, 256)
+            self.lstm = nn.LSTM(256, 128, batch_first=True, bidirectional=True)
+            self.out = nn.Linear(256, 1)
+
+        def forward(self, x: Any) -> Any:  # (batch, pieces, layers, dim) -> logits (batch, pieces)
+            h = (x * torch.softmax(self.mix, 0)[None, None, :, None]).sum(2)
+            h, _ = self.lstm(self.drop(torch.relu(self.proj(self.drop(h)))))
+            return self.out(self.drop(h)).squeeze(-1)
+
+    return Head()
+
+
+def _train_head(chunks: list[tuple[np.ndarray, np.ndarray]], p: FrozenParams) -> Any:
+    torch, nn, _ = training_modules(WHAT)
+    torch.manual_seed(p.seed)
+    net = _head(torch, nn, *chunks[0][0].shape[1:])
+    opt = torch.optim.AdamW(net.parameters(), p.lr, weight_decay=0.01)
+    rng = np.random.default_rng(p.seed)
+    for _ in range(p.epochs):
+        net.train()
+        order = rng.permutation(len(chunks))
+        for i in range(0, len(order), p.batch_size):
+            batch = [chunks[j] for j in order[i : i + p.batch_size]]
+            width = max(len(y) for _, y in batch)
+            x = torch.zeros(len(batch), width, *batch[0][0].shape[1:])
+            y, mask = torch.zeros(len(batch), width), torch.zeros(len(batch), width)
+            for r, (xs, ys) in enumerate(batch):
+                x[r, : len(ys)], y[r, : len(ys)], mask[r, : len(ys)] = torch.from_numpy(xs), torch.from_numpy(ys), 1
+            loss = nn.functional.binary_cross_entropy_with_logits(net(x), y, reduction="none")
+            loss = (loss * mask).sum() / mask.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return net.eval()
+
+
+def train(
+    span_docs: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
+    class_docs: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
+    out: str | Path,
+    params: FrozenParams | None = None,
+    cache_dir: str | Path | None = None,
+) -> Path:
+    """Train the span head on ``span_docs`` and the span classifier on ``class_docs`` (each
+    ``(text, [(start, end, class), ...])``) and write the artefact folder ``out``."""
+    from sklearn.linear_model import LogisticRegression
+
+    torch, _, _ = training_modules(WHAT)
+    p = params or FrozenParams()
+    t0 = time.time()
+    chunks = []
+    for text, spans in span_docs:
+        enc, states = read(text, cache_dir, keep=True)
+        y = inside_pieces(enc.offsets, spans)
+        chunks += [(s, y[a:b]) for (a, b), s in zip(enc.windows, states, strict=True)]
+    if not any(y.any() for _, y in chunks):
+        raise ValueError("no technique spans to train the frozen-mpnet tagger on")
+    log.info("frozen tagger: states of %d articles read in %.0fs", len(span_docs), time.time() - t0)
+    net = _train_head(chunks, p)
+    X, labels = [], []
+    for text, spans in class_docs:
+        enc, states = read(text, cache_dir, keep=True)
+        X += [span_vector(enc, states, s, e) for s, e, _ in spans]
+        labels += [lab for _, _, lab in spans]
+    X_arr = np.stack(X)
+    mean, scale = X_arr.mean(0), X_arr.std(0) + 1e-6
+    clf = LogisticRegression(C=p.tc_C, max_iter=300).fit((X_arr - mean) / scale, labels)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    class Probs(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, states: Any) -> Any:
+            return torch.sigmoid(self.net(states))
+
+    example = torch.zeros(1, 7, len(LAYERS), chunks[0][0].shape[2])
+    torch.onnx.export(
+        Probs().eval(),
+        (example,),
+        str(folder / "head.onnx"),
+        input_names=["states"],
+        output_names=["prob"],
+        dynamic_axes={"states": {1: "pieces"}, "prob": {1: "pieces"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    np.savez_compressed(
+        folder / "classes.npz",
+        W=clf.coef_.astype(np.float32),
+        b=clf.intercept_.astype(np.float32),
+        mean=mean.astype(np.float32),
+        scale=scale.astype(np.float32),
+    )
+    meta = {
+        "encoder": "all-mpnet-base-v2 (frozen)",
+        "layers": list(LAYERS),
+        "window": WINDOW,
+        "classes": [str(c) for c in clf.classes_],
+        "params": asdict(p),
+        "span_articles": len(span_docs),
+        "class_articles": len(class_docs),
+        "seconds": round(time.time() - t0),
+        "trained": time.strftime("%Y-%m-%d"),
+    }
+    (folder / "frozen.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return folder
+
+
+def train_cached(
+    span_docs: Sequence[tuple[str, str, Sequence[tuple[int, int, str]]]],
+    class_docs: Sequence[tuple[str, str, Sequence[tuple[int, int, str]]]],
+    work_dir: str | Path,
+    params: FrozenParams | None = None,
+    cache_dir: str | Path | None = None,
+) -> Path:
+    """``train`` on ``(id, text, spans)`` articles, reusing the artefact of an identical run in ``work_dir``."""
+    p = params or FrozenParams()
+    key = [json.dumps(asdict(p)).encode()]
+    for part in (span_docs, class_docs):
+        key += [b"\x01"] + [f"\x00{i}\x00{len(t)}\x00{sorted(s)}".encode() for i, t, s in sorted(part)]
+    return cached(
+        work_dir,
+        "technique-frozen",
+        key,
+        "frozen.json",
+        lambda tmp: train([d[1:] for d in span_docs], [d[1:] for d in class_docs], tmp, p, cache_dir),
+    )

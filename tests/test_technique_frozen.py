@@ -1,0 +1,110 @@
+"""The frozen-mpnet technique tagger's glue: windows read once, the ONNX head's probabilities per
+word piece and spaCy token, span vectors from the window holding most of a span, and the linear
+span classifier. A fake reader stands in for all-mpnet-base-v2 (the ``mpnet`` extra); the encoder
+graph itself is checked in ``test_mpnet.py``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narrascope.analysers import technique_frozen as tf
+from narrascope.finetune import load_tokenizer
+
+TOKENIZER = Path(tf.__file__).parent.parent / "models" / "minilm" / "tokenizer.json"
+DIM = 4
+pytestmark = pytest.mark.skipif(not importlib.util.find_spec("onnx"), reason="needs the onnx package")
+
+
+class FakeReader:
+    """States whose every value is the word-piece id (so tests can tell pieces apart)."""
+
+    def __init__(self) -> None:
+        self.tokenizer = load_tokenizer(TOKENIZER)
+        self.calls = 0
+
+    def states(self, ids: list[int]) -> np.ndarray:
+        self.calls += 1
+        return np.repeat(np.asarray(ids, np.float32)[:, None, None], len(tf.LAYERS), 1).repeat(DIM, 2) / 1000
+
+
+def _artefact(folder: Path) -> Path:
+    """A head that outputs sigmoid(mean of the states), and a two-class span classifier."""
+    from onnx import TensorProto, helper
+
+    nodes = [
+        helper.make_node("ReduceMean", ["states"], ["m"], axes=[2, 3], keepdims=0),
+        helper.make_node("Sigmoid", ["m"], ["prob"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "head",
+        [helper.make_tensor_value_info("states", TensorProto.FLOAT, [1, "pieces", len(tf.LAYERS), DIM])],
+        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, "pieces"])],
+    )
+    folder.mkdir()
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    (folder / "head.onnx").write_bytes(model.SerializeToString())
+    n = 2 * len(tf.LAYERS) * DIM
+    W = np.zeros((2, n), np.float32)
+    W[1, 0] = 1.0  # class "B" grows with the span's mean state
+    np.savez(folder / "classes.npz", W=W, b=np.zeros(2, np.float32), mean=np.zeros(n), scale=np.ones(n))
+    (folder / "frozen.json").write_text(json.dumps({"classes": ["A", "B"]}), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeReader:
+    r = FakeReader()
+    monkeypatch.setattr(tf, "reader", lambda cache_dir=None: r)
+    monkeypatch.setattr(tf, "_STATES", {})
+    return r
+
+
+def test_head_probabilities_reach_pieces_and_tokens(fake: FakeReader, tmp_path: Path) -> None:
+    import spacy
+
+    tagger = tf.FrozenTagger(_artefact(tmp_path / "m"))
+    text = "Seoul weighs arms for Ukraine.\n" * 150  # more than one window
+    enc, probs, states = tagger.run(text)
+    assert len(enc.windows) > 1 and len(states) == len(enc.windows)
+    assert np.allclose(probs, 1 / (1 + np.exp(-np.asarray(enc.ids) / 1000)), atol=1e-5)
+    doc = spacy.blank("en")(text)
+    tok = tagger.token_probs(doc, (enc, probs, states))
+    assert tok.shape == (len(doc),) and tok[0] == pytest.approx(probs[0])
+
+
+def test_span_classes_come_from_the_span_states(fake: FakeReader, tmp_path: Path) -> None:
+    tagger = tf.FrozenTagger(_artefact(tmp_path / "m"))
+    text = "a the massacre"
+    run = tagger.run(text)
+    p = tagger.span_proba(text, [(0, 1), (6, 14)], run)
+    assert p.shape == (2, 2) and np.allclose(p.sum(1), 1)
+    ids = fake.tokenizer.encode(text, add_special_tokens=False).ids
+    assert p[1, 1] / p[1, 0] == pytest.approx(np.exp(ids[-1] / 1000), rel=1e-4)  # "massacre" is one piece
+    assert tagger.span_proba(text, [], run).shape == (0, 2)
+
+
+def test_states_are_kept_for_training_only_when_asked(fake: FakeReader) -> None:
+    tf.read("one two", keep=False)
+    tf.read("one two", keep=False)
+    assert fake.calls == 2
+    enc, states = tf.read("one two", keep=True)
+    again, kept = tf.read("one two", keep=True)
+    assert fake.calls == 3 and kept[0].dtype == np.float32 and np.allclose(kept[0], states[0], atol=1e-3)
+
+
+def test_a_span_is_read_in_the_window_holding_most_of_it() -> None:
+    enc = tf.Encoded(ids=[1, 2, 3, 4], offsets=[(0, 2), (3, 5), (6, 8), (9, 11)], windows=[(0, 1), (1, 4)])
+    states = [np.full((1, 1, 1), 10.0), np.arange(3, dtype=np.float32).reshape(3, 1, 1)]
+    assert tf.span_vector(enc, states, 1, 7).tolist() == [0.5, 0.0]  # pieces 1-2 of window 2: mean, first
+    assert tf.span_vector(enc, states, 20, 30).tolist() == [0.0, 0.0]
+
+
+def test_missing_artefact_names_the_files(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"missing head\.onnx, classes\.npz, frozen\.json.*--encoder mpnet"):
+        tf.FrozenTagger(tmp_path)
