@@ -60,7 +60,7 @@ def _artefact(folder: Path) -> Path:
 @pytest.fixture()
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeReader:
     r = FakeReader()
-    monkeypatch.setattr(tf, "reader", lambda cache_dir=None: r)
+    monkeypatch.setattr(tf, "reader", lambda: r)
     monkeypatch.setattr(tf, "_STATES", {})
     return r
 

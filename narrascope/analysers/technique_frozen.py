@@ -51,28 +51,27 @@ class FrozenParams:
     seed: int = 0
 
 
-_READERS: dict[str, Reader] = {}
+_READER: list[Reader] = []
 
 
-def reader(cache_dir: str | Path | None = None) -> Reader:
-    """The encoder, built once per process (about 5 s)."""
-    key = str(cache_dir or default_cache())
-    if key not in _READERS:
-        _READERS[key] = Reader(key, LAYERS, "the 'mpnet' technique model")
-    return _READERS[key]
+def reader() -> Reader:
+    """The encoder (weights unpacked in the user cache directory), built once per process (about 5 s)."""
+    if not _READER:
+        _READER.append(Reader(default_cache(), LAYERS, "the 'mpnet' technique model"))
+    return _READER[0]
 
 
 _STATES: dict[str, tuple[Encoded, list[np.ndarray]]] = {}  # text hash -> states (training folds reuse them)
 
 
-def read(text: str, cache_dir: str | Path | None = None, keep: bool = False) -> tuple[Encoded, list[np.ndarray]]:
+def read(text: str, keep: bool = False) -> tuple[Encoded, list[np.ndarray]]:
     """Windows of ``text`` and their float32 states (pieces, layers, 768); ``keep`` stores them as
     float16 for the rest of the process (cross-validation reads each article once)."""
     key = hashlib.sha1(text.encode()).hexdigest()
     if key in _STATES:
         enc, states = _STATES[key]
         return enc, [s.astype(np.float32) for s in states]
-    r = reader(cache_dir)
+    r = reader()
     enc = encode(r.tokenizer, text, WINDOW)
     states = [r.states(enc.ids[a:b]) for a, b in enc.windows]
     if keep:
@@ -96,7 +95,7 @@ def span_vector(enc: Encoded, states: list[np.ndarray], start: int, end: int) ->
 class FrozenTagger:
     """Inference: P(inside a span) per word piece and span-class probabilities."""
 
-    def __init__(self, folder: str | Path, cache_dir: str | Path | None = None) -> None:
+    def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         missing = [n for n in ("head.onnx", "classes.npz", "frozen.json") if not (self.folder / n).is_file()]
         if missing:
@@ -109,10 +108,9 @@ class FrozenTagger:
         with np.load(self.folder / "classes.npz") as arr:
             self.W, self.b, self.mean, self.scale = arr["W"], arr["b"], arr["mean"], arr["scale"]
         self.head = session(self.folder / "head.onnx")
-        self.cache_dir = cache_dir
 
     def run(self, text: str) -> Run:
-        enc, states = read(text, self.cache_dir)
+        enc, states = read(text)
         probs = np.zeros(len(enc.ids), np.float32)
         for (a, b), s in zip(enc.windows, states, strict=True):
             probs[a:b] = self.head.run(None, {"states": s[None]})[0][0]
@@ -184,7 +182,6 @@ def train(
     class_docs: Sequence[tuple[str, Sequence[tuple[int, int, str]]]],
     out: str | Path,
     params: FrozenParams | None = None,
-    cache_dir: str | Path | None = None,
 ) -> Path:
     """Train the span head on ``span_docs`` and the span classifier on ``class_docs`` (each
     ``(text, [(start, end, class), ...])``) and write the artefact folder ``out``."""
@@ -195,7 +192,7 @@ def train(
     t0 = time.time()
     chunks = []
     for text, spans in span_docs:
-        enc, states = read(text, cache_dir, keep=True)
+        enc, states = read(text, keep=True)
         y = inside_pieces(enc.offsets, spans)
         chunks += [(s, y[a:b]) for (a, b), s in zip(enc.windows, states, strict=True)]
     if not any(y.any() for _, y in chunks):
@@ -204,7 +201,7 @@ def train(
     net = _train_head(chunks, p)
     X, labels = [], []
     for text, spans in class_docs:
-        enc, states = read(text, cache_dir, keep=True)
+        enc, states = read(text, keep=True)
         X += [span_vector(enc, states, s, e) for s, e, _ in spans]
         labels += [lab for _, _, lab in spans]
     X_arr = np.stack(X)
@@ -259,7 +256,6 @@ def train_cached(
     class_docs: Sequence[tuple[str, str, Sequence[tuple[int, int, str]]]],
     work_dir: str | Path,
     params: FrozenParams | None = None,
-    cache_dir: str | Path | None = None,
 ) -> Path:
     """``train`` on ``(id, text, spans)`` articles, reusing the artefact of an identical run in ``work_dir``."""
     p = params or FrozenParams()
@@ -271,5 +267,5 @@ def train_cached(
         "technique-frozen",
         key,
         "frozen.json",
-        lambda tmp: train([d[1:] for d in span_docs], [d[1:] for d in class_docs], tmp, p, cache_dir),
+        lambda tmp: train([d[1:] for d in span_docs], [d[1:] for d in class_docs], tmp, p),
     )

@@ -784,8 +784,7 @@ class TechniqueModel:
             ids = {d.id for d in docs if d.scheme == "ptc"}
             new = [(d.id, d.text, d.spans) for d in docs if d.scheme != "ptc" and d.id not in ids]
             span_docs = ptc + (new if self.params.neural_corpus == "ptc+new" else [])
-            folder = technique_frozen.train_cached(span_docs, ptc, where, FrozenParams(), self.cache_dir)
-            self.neural = FrozenTagger(folder, self.cache_dir)
+            self.neural = FrozenTagger(technique_frozen.train_cached(span_docs, ptc, where, FrozenParams()))
         else:
             params = technique_tagger.TrainParams(epochs=self.params.neural_epochs)
             self.neural = NeuralTagger(technique_tagger.train_cached(ptc, where, params))
