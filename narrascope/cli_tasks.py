@@ -68,16 +68,34 @@ def _done(n: int, path: Path) -> None:
 
 
 # ---- narratives (SemEval-2025 T10 subtasks 2 and 3) ----------------------------------------------
+NARRATIVE_ENCODER = (
+    "'tfidf': TF-IDF heads only (the shipped default model); 'mpnet': plus heads over all-mpnet-base-v2 "
+    "document vectors (the shipped 'mpnet' model; needs the 'mpnet' extra)."
+)
+
+
+def _narrative_config(encoder: str) -> Any:
+    from .analysers import narratives
+
+    configs = {"tfidf": narratives.NarrativeConfig(), "mpnet": narratives.MPNET_CONFIG}
+    if encoder not in configs:
+        raise typer.BadParameter(f"unknown encoder {encoder!r}; choose 'tfidf' or 'mpnet'", param_hint="--encoder")
+    return configs[encoder]
+
+
 @train_app.command("narratives")
 def train_narratives(
     data: Path = typer.Option(..., "--data", help=DATA_T10),
     model_out: Path | None = typer.Option(None, "--out", help="Model folder (default: the shipped one)."),
     lang: str = typer.Option("EN", "--lang"),
+    encoder: str = typer.Option("tfidf", "--encoder", help=NARRATIVE_ENCODER),
 ) -> None:
     """Train the narratives model (reproduces the shipped one)."""
     from .analysers import narratives
 
-    report = _run(narratives.train, data, model_out or narratives.MODEL_DIR, lang=lang)
+    config = _narrative_config(encoder)
+    out = model_out or narratives.default_model_path(encoder)
+    report = _run(narratives.train, data, out, lang=lang, config=config)
     typer.echo(json.dumps(report, indent=2, default=str))
 
 
@@ -86,12 +104,13 @@ def evaluate_narratives(
     data: Path = typer.Option(..., "--data", help=DATA_T10),
     folds: int = typer.Option(5, "--folds"),
     lang: str = typer.Option("EN", "--lang"),
+    encoder: str = typer.Option("tfidf", "--encoder", help=NARRATIVE_ENCODER),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """F1-samples (fine and coarse) and per-label P/R/F1 in k-fold cross-validation."""
     from .analysers import narratives
 
-    report = _run(narratives.evaluate, data, folds=folds, lang=lang)
+    report = _run(narratives.evaluate, data, folds=folds, lang=lang, config=_narrative_config(encoder))
     _print_report(report, as_json, "narratives, cross-validated")
 
 

@@ -40,6 +40,9 @@ class Settings:
     #: Technique span tagger: "crf" (fast), "neural" (the fine-tuned MiniLM: more accurate, slower;
     #: see the README's figures) or the path of a model folder from ``narrascope train techniques``.
     techniques_model: str = "crf"
+    #: Narratives model: "tfidf" (fast) or "mpnet" (adds all-mpnet-base-v2 document vectors: more
+    #: accurate, needs the 'mpnet' extra; see the README's figures) or a model folder's path.
+    narratives_model: str = "tfidf"
 
     def merged(self, **overrides: Any) -> Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}

@@ -140,3 +140,11 @@ def test_predict_ptc_formats(tmp_path):
     for line in out.read_text(encoding="utf-8").splitlines():
         art, start, end = line.split("\t")
         assert int(start) < int(end)
+
+
+def test_unknown_or_misplaced_encoder_is_refused(tmp_path):
+    res = runner.invoke(app, ["evaluate", "narratives", "--data", str(tmp_path), "--encoder", "bert"])
+    assert res.exit_code == 2 and "unknown encoder 'bert'" in res.output
+    args = ["train", "techniques", "--ptc", str(tmp_path), "--semeval2023", str(tmp_path), "--encoder", "mpnet"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2 and "--encoder mpnet needs --neural" in res.output

@@ -275,3 +275,22 @@ def test_predict_submissions(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == ["T_URW_1.txt", "T_CC_1.txt"]
     assert rows[1][2] == "none"
     assert all(len(r) == 4 and 0 < len(r[3].split()) <= 80 for r in rows)
+
+
+def test_the_setting_picks_the_model_folder(tmp_path: Path) -> None:
+    from narrascope.analysers import narratives as nar
+    from narrascope.settings import Settings, configure
+
+    assert nar.default_model_path("tfidf") == nar.MODEL_DIR
+    assert nar.default_model_path("mpnet") == nar.MPNET_MODEL_DIR
+    ds = load_dataset(TRAIN)
+    texts = [ds.texts[i] for i in ds.ids]
+    NarrativeModel(config=NarrativeConfig(min_df=1, inner_folds=2)).fit(
+        texts, [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids]
+    ).save(tmp_path / "mine")
+    configure(Settings(narratives_model=str(tmp_path / "mine")))
+    try:
+        assert nar.load_model().config.min_df == 1  # the folder of the setting, not the shipped model
+    finally:
+        configure(None)
+    assert nar.load_model().config.min_df == nar.NarrativeConfig().min_df

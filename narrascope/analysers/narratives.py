@@ -36,6 +36,7 @@ from ..taxonomy.narratives import Taxonomy, load_taxonomy
 
 VERSION = "1.0.0"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "narratives"
+MPNET_MODEL_DIR = MODEL_DIR.with_name("narratives-mpnet")  # the same, plus all-mpnet-base-v2 vector heads
 MAX_EXPLANATION_WORDS = 80
 
 # --- configuration ------------------------------------------------------------------------------
@@ -66,6 +67,11 @@ class NarrativeConfig:
     def vectors(self, texts: Sequence[str], sentences: Sequence[list[Sentence]] | None = None) -> np.ndarray:
         """Document vectors as this configuration makes them."""
         return document_vectors(texts, sentences, self.encoder, self.doc_sentences)
+
+
+# The shipped "mpnet" model: the TF-IDF heads averaged with heads over all-mpnet-base-v2 vectors of
+# the first 15 sentences (the ``mpnet`` extra); see bench/bench_narratives.py, row "mpnet".
+MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=15, embed_C=1.0)
 
 
 @dataclass
@@ -718,10 +724,22 @@ class NarrativeModel:
 # --- the analyser -------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
+def default_model_path(name: str | None = None) -> Path:
+    """The model folder of the ``narratives_model`` setting: "tfidf", "mpnet" or a path."""
+    from ..settings import get_settings
+
+    name = name or get_settings().narratives_model
+    return {"tfidf": MODEL_DIR, "mpnet": MPNET_MODEL_DIR}.get(name, Path(name))
+
+
 def load_model(folder: str | None = None) -> NarrativeModel:
-    """The shipped model (or one in ``folder``), loaded once per process."""
-    return NarrativeModel.load(folder or MODEL_DIR)
+    """The model of the ``narratives_model`` setting (or the one in ``folder``), loaded once per process."""
+    return _load(str(folder or default_model_path()))
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str) -> NarrativeModel:
+    return NarrativeModel.load(folder)
 
 
 @analysers.register("narratives")
@@ -950,7 +968,7 @@ def train(
     cfg = config or NarrativeConfig()
     model = NarrativeModel(tax, cfg).fit(texts, coarse, fine, extra=_extra(data_dir, lang, tax, cfg))
     folder = model.save(out_path)
-    load_model.cache_clear()
+    _load.cache_clear()
     size = sum(p.stat().st_size for p in folder.iterdir() if p.name.startswith("model."))
     return {
         "documents": len(texts),
