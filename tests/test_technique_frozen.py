@@ -108,3 +108,50 @@ def test_a_span_is_read_in_the_window_holding_most_of_it() -> None:
 def test_missing_artefact_names_the_files(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"missing head\.onnx, classes\.npz, frozen\.json.*--encoder mpnet"):
         tf.FrozenTagger(tmp_path)
+
+
+def _has_mpnet() -> bool:
+    from importlib import metadata
+
+    from narrascope.mpnet import MPNET_PARTS
+
+    try:
+        for name in MPNET_PARTS:
+            metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return importlib.util.find_spec("safetensors") is not None
+
+
+SEED = Path(__file__).parent.parent / "examples" / "000_32c6785b4f59bc36.txt"
+
+
+@pytest.mark.skipif(_has_mpnet(), reason="checks the message shown without the mpnet extra")
+def test_shipped_mpnet_model_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from narrascope import mpnet
+    from narrascope.analysers import techniques as tech
+    from narrascope.errors import MissingExtraError
+
+    monkeypatch.setattr(tf, "default_cache", lambda: tmp_path)  # no weights unpacked from an earlier run
+    monkeypatch.setattr(tf, "_READER", [])
+    assert mpnet.MPNET_PARTS[0] in mpnet.MPNET_PACKAGES
+    tagger = tf.FrozenTagger(tech.MPNET_MODEL_DIR / "neural")
+    with pytest.raises(MissingExtraError, match="'mpnet' extra"):
+        tagger.run("Seoul weighs arms for Ukraine.")
+
+
+@pytest.mark.skipif(not _has_mpnet(), reason="needs the mpnet extra")
+def test_shipped_mpnet_model_on_seed_article() -> None:
+    from narrascope.analysers import techniques as tech
+    from narrascope.document import Article
+    from narrascope.settings import Settings, configure
+
+    configure(Settings(techniques_model="mpnet"))
+    try:
+        analyser = tech.TechniqueAnalyser()
+        art = analyser(Article(SEED.read_text(encoding="utf-8")))
+    finally:
+        configure(None)
+    assert isinstance(analyser.model.neural, tf.FrozenTagger) and analyser.model.crf_path is None
+    spans = art.findings_of("techniques")
+    assert spans and all(art.text[f.start : f.end] == f.attrs["text"] for f in spans)  # type: ignore[index]
