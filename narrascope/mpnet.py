@@ -36,6 +36,19 @@ def default_cache() -> Path:
     return Path(platformdirs.user_cache_dir("narrascope"))
 
 
+def installed() -> bool:
+    """Whether the ``mpnet`` extra is installed: the five weight packages, onnx and safetensors."""
+    import importlib.util
+    from importlib import metadata
+
+    try:
+        for name in MPNET_PARTS:
+            metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return all(importlib.util.find_spec(m) for m in ("onnx", "safetensors"))
+
+
 def mpnet_path(cache_dir: str | Path, what: str) -> Path:
     """The all-mpnet-base-v2 folder (safetensors, config, tokenizer), unpacked once into ``cache_dir``
     from the split zip that the ``mpnet`` extra's five packages install."""

@@ -5,7 +5,6 @@ Fixtures under tests/fixtures/narratives are made up; the seed articles are in e
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from narrascope.evaluate.semeval2025 import (
     write_st2,
     write_st3,
 )
+from narrascope.mpnet import installed
 from narrascope.registry import analysers
 from narrascope.taxonomy.narratives import TaxonomyError, load_taxonomy, taxonomy_from_dict
 
@@ -297,20 +297,7 @@ def test_the_setting_picks_the_model_folder(tmp_path: Path) -> None:
     assert nar.load_model().config.min_df == nar.NarrativeConfig().min_df
 
 
-def _has_mpnet() -> bool:
-    from importlib import metadata
-
-    from narrascope.mpnet import MPNET_PARTS
-
-    try:
-        for name in MPNET_PARTS:
-            metadata.distribution(name)
-    except metadata.PackageNotFoundError:
-        return False
-    return all(importlib.util.find_spec(m) for m in ("onnx", "safetensors"))
-
-
-HAS_MPNET = _has_mpnet()
+HAS_MPNET = installed()
 
 
 @pytest.mark.skipif(HAS_MPNET, reason="checks the message shown without the mpnet extra")

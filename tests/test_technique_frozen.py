@@ -14,6 +14,7 @@ import pytest
 
 from narrascope.analysers import technique_frozen as tf
 from narrascope.finetune import load_tokenizer
+from narrascope.mpnet import installed
 
 TOKENIZER = Path(tf.__file__).parent.parent / "models" / "minilm" / "tokenizer.json"
 DIM = 4
@@ -110,23 +111,10 @@ def test_missing_artefact_names_the_files(tmp_path: Path) -> None:
         tf.FrozenTagger(tmp_path)
 
 
-def _has_mpnet() -> bool:
-    from importlib import metadata
-
-    from narrascope.mpnet import MPNET_PARTS
-
-    try:
-        for name in MPNET_PARTS:
-            metadata.distribution(name)
-    except metadata.PackageNotFoundError:
-        return False
-    return importlib.util.find_spec("safetensors") is not None
-
-
 SEED = Path(__file__).parent.parent / "examples" / "000_32c6785b4f59bc36.txt"
 
 
-@pytest.mark.skipif(_has_mpnet(), reason="checks the message shown without the mpnet extra")
+@pytest.mark.skipif(installed(), reason="checks the message shown without the mpnet extra")
 def test_shipped_mpnet_model_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from narrascope import mpnet
     from narrascope.analysers import techniques as tech
@@ -140,7 +128,7 @@ def test_shipped_mpnet_model_without_the_extra_names_it(monkeypatch: pytest.Monk
         tagger.run("Seoul weighs arms for Ukraine.")
 
 
-@pytest.mark.skipif(not _has_mpnet(), reason="needs the mpnet extra")
+@pytest.mark.skipif(not installed(), reason="needs the mpnet extra")
 def test_shipped_mpnet_model_on_seed_article() -> None:
     from narrascope.analysers import techniques as tech
     from narrascope.document import Article
