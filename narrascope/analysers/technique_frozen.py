@@ -79,6 +79,11 @@ def read(text: str, keep: bool = False) -> tuple[Encoded, list[np.ndarray]]:
     return enc, states
 
 
+def clear_states() -> None:
+    """Forget the states kept by ``read(..., keep=True)`` (e.g. before timing the tagger on seen articles)."""
+    _STATES.clear()
+
+
 def span_vector(enc: Encoded, states: list[np.ndarray], start: int, end: int) -> np.ndarray:
     """Mean and first word-piece states of a character span, read in the window holding most of it."""
     best: tuple[int, list[int]] | None = None
