@@ -63,8 +63,8 @@ def _print_report(report: dict[str, Any], as_json: bool, title: str) -> None:
         out.print(tbl)
 
 
-def _done(n: int, path: Path) -> None:
-    err.print(f"wrote {n} document(s) to {path}")
+def _done(n: int, path: Path, what: str = "document") -> None:
+    err.print(f"wrote {n} {what}(s) to {path}")
 
 
 # ---- narratives (SemEval-2025 T10 subtasks 2 and 3) ----------------------------------------------
@@ -186,7 +186,7 @@ def predict_st1(
     """Subtask 1: main and fine roles of each given entity mention."""
     from .analysers import roles
 
-    _done(_run(roles.predict_st1, docs, mentions, dest), dest)
+    _done(_run(roles.predict_st1, docs, mentions, dest), dest, "mention")
 
 
 # ---- persuasion techniques (PTC / SemEval-2020 T11, SemEval-2023 T3) ---------------------------------
@@ -257,7 +257,7 @@ def predict_ptc_si(
     """PTC span identification: propaganda spans per article."""
     from .analysers import techniques
 
-    _done(_run(techniques.predict_ptc_si, articles, dest), dest)
+    _done(_run(techniques.predict_ptc_si, articles, dest), dest, "span")
 
 
 @predict_app.command("ptc-tc")
@@ -269,7 +269,7 @@ def predict_ptc_tc(
     """PTC technique classification of given spans."""
     from .analysers import techniques
 
-    _done(_run(techniques.predict_ptc_tc, articles, spans, dest), dest)
+    _done(_run(techniques.predict_ptc_tc, articles, spans, dest), dest, "span")
 
 
 @predict_app.command("semeval2023-st3")
@@ -280,4 +280,4 @@ def predict_semeval2023_st3(
     """SemEval-2023 T3 subtask 3: techniques per paragraph."""
     from .analysers import techniques
 
-    _done(_run(techniques.predict_semeval2023_st3, articles, dest), dest)
+    _done(_run(techniques.predict_semeval2023_st3, articles, dest), dest, "paragraph")
