@@ -198,10 +198,13 @@ ENCODER = (
 )
 
 
+TAGGER_MODELS = {"minilm": "neural", "mpnet": "mpnet"}  # --encoder -> the shipped model it trains
+
+
 def _technique_params(neural: bool, encoder: str) -> Any:
     from .analysers import techniques
 
-    if encoder not in ("minilm", "mpnet"):
+    if encoder not in TAGGER_MODELS:
         raise typer.BadParameter(f"unknown encoder {encoder!r}; choose 'minilm' or 'mpnet'", param_hint="--encoder")
     if encoder == "mpnet" and not neural:
         raise typer.BadParameter("--encoder mpnet needs --neural", param_hint="--encoder")
@@ -226,7 +229,7 @@ def train_techniques(
     from .analysers import techniques
 
     params = _technique_params(neural, encoder)
-    default_out = techniques.default_model_path(encoder if neural else "crf")
+    default_out = techniques.default_model_path(TAGGER_MODELS[encoder] if neural else "crf")
     path = _run(techniques.train, ptc, semeval2023, model_out or default_out, cache_dir=cache, params=params)
     err.print(f"saved the techniques model to {path}")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from conftest import EXAMPLES, SEED_KREMLIN
 from typer.testing import CliRunner
 
@@ -148,3 +150,21 @@ def test_unknown_or_misplaced_encoder_is_refused(tmp_path):
     args = ["train", "techniques", "--ptc", str(tmp_path), "--semeval2023", str(tmp_path), "--encoder", "mpnet"]
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and "--encoder mpnet needs --neural" in res.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "folder"),
+    [
+        ([], "techniques"),
+        (["--neural"], "techniques-neural"),
+        (["--neural", "--encoder", "mpnet"], "techniques-mpnet"),
+    ],
+)
+def test_train_techniques_writes_the_shipped_folder_of_its_kind(monkeypatch, tmp_path, flags, folder):
+    from narrascope.analysers import techniques
+
+    seen = []
+    monkeypatch.setattr(techniques, "train", lambda ptc, st3, out, **kw: seen.append(Path(out)) or Path(out))
+    res = runner.invoke(app, ["train", "techniques", "--ptc", str(tmp_path), "--semeval2023", str(tmp_path), *flags])
+    assert res.exit_code == 0, res.output
+    assert seen == [techniques.MODEL_DIR.with_name(folder)]
