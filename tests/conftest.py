@@ -11,6 +11,18 @@ SEED_KREMLIN = EXAMPLES / "000_32c6785b4f59bc36.txt"
 SEED_RFA = EXAMPLES / "004_7c6e6fce870f2b8e.txt"
 
 
+def seed_through_techniques(model: str):
+    """The pro-Kremlin seed through the technique analyser of ``techniques_model = model`` (the
+    autouse fixture below resets the setting); returns the analyser and the analysed article."""
+    from narrascope.analysers.techniques import TechniqueAnalyser
+    from narrascope.document import Article
+    from narrascope.settings import Settings, configure
+
+    configure(Settings(techniques_model=model))
+    analyser = TechniqueAnalyser()
+    return analyser, analyser(Article(SEED_KREMLIN.read_text(encoding="utf-8")))
+
+
 @pytest.fixture(scope="session")
 def pipeline():
     from narrascope import Pipeline

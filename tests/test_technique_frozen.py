@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import seed_through_techniques
 
 from narrascope.analysers import technique_frozen as tf
 from narrascope.finetune import load_tokenizer
@@ -111,9 +112,6 @@ def test_missing_artefact_names_the_files(tmp_path: Path) -> None:
         tf.FrozenTagger(tmp_path)
 
 
-SEED = Path(__file__).parent.parent / "examples" / "000_32c6785b4f59bc36.txt"
-
-
 @pytest.mark.skipif(installed(), reason="checks the message shown without the mpnet extra")
 def test_shipped_mpnet_model_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from narrascope import mpnet
@@ -130,16 +128,7 @@ def test_shipped_mpnet_model_without_the_extra_names_it(monkeypatch: pytest.Monk
 
 @pytest.mark.skipif(not installed(), reason="needs the mpnet extra")
 def test_shipped_mpnet_model_on_seed_article() -> None:
-    from narrascope.analysers import techniques as tech
-    from narrascope.document import Article
-    from narrascope.settings import Settings, configure
-
-    configure(Settings(techniques_model="mpnet"))
-    try:
-        analyser = tech.TechniqueAnalyser()
-        art = analyser(Article(SEED.read_text(encoding="utf-8")))
-    finally:
-        configure(None)
+    analyser, art = seed_through_techniques("mpnet")
     assert isinstance(analyser.model.neural, tf.FrozenTagger) and analyser.model.crf_path is None
     spans = art.findings_of("techniques")
     assert spans and all(art.text[f.start : f.end] == f.attrs["text"] for f in spans)  # type: ignore[index]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import seed_through_techniques
 
 from narrascope.analysers import technique_tagger as tt
 from narrascope.analysers import techniques as tech
@@ -105,16 +106,7 @@ def test_the_setting_picks_the_model_folder(tmp_path: Path) -> None:
 
 
 def test_shipped_neural_model_on_seed_article() -> None:
-    from narrascope.document import Article
-    from narrascope.settings import Settings, configure
-
-    seed = Path(__file__).parent.parent / "examples" / "000_32c6785b4f59bc36.txt"
-    configure(Settings(techniques_model="neural"))
-    try:
-        analyser = tech.TechniqueAnalyser()
-        art = analyser(Article(seed.read_text(encoding="utf-8")))
-    finally:
-        configure(None)
+    analyser, art = seed_through_techniques("neural")
     # the shipped model averages the tagger's P(inside) with the CRF's (Params.neural_weight = 0.5)
     assert analyser.model.neural is not None and analyser.model.crf_path is not None
     spans = art.findings_of("techniques")
