@@ -3,6 +3,7 @@
     pip install -e ".[train,mpnet]"
     python bench/bench_technique_frozen.py [--data ../shared/data/raw] [--cache ~/.cache/narrascope] [--layers 8,10,12]
     python bench/bench_technique_frozen.py --with-new --out bench/results/technique_frozen_new.json
+    python bench/bench_technique_frozen.py --with-new --seeds 3 --with-crf --probs /tmp/heads.pkl
 
 Fine-tuning a base-size encoder is out of reach on two cores (about 110 word pieces/s for a training
 step, so hours per fold), but reading one is not (about 400 word pieces/s): every PTC train article
@@ -17,11 +18,22 @@ layers 4-12 are cached (``CACHE/bench_mpnet_states_ptc.pkl``, about 3.4 GB, 15 m
 - technique classification on gold spans: a logistic regression over the span's mean and first
   word-piece states, repeated spans getting their next most likely class as in the other benchmarks.
 
-This is the development bench of the shipped ``techniques_model = "mpnet"`` (``technique_frozen``,
-whose head trainer it calls): states read once with torch and cached, the span head alone, ablations
-in minutes. ``--with-new`` adds the SemEval-2023 articles PTC lacks to the head's training (the
-shipped choice; their states go to ``CACHE/bench_mpnet_states_new.pkl``). The shipped model's own
-cross-validation, CRF-free and through the package's ONNX reader, is ``bench_techniques.py --model mpnet``.
+Decoding options scored on the same out-of-fold probabilities, each cross-fitted the same way:
+
+- ``--seeds N``: N heads per fold (seeds k, k + 100, ...); the average of the first 1..N is scored;
+- a span's peak: a decoded run of tokens is kept only if one of its tokens reaches ``PEAKS``
+  (hysteresis), chosen jointly with the threshold;
+- copies: each decoded span also marks the other whole-word occurrences of its text (``copy_repeats``);
+- ``--with-crf``: the heads mixed with the default CRF tagger's out-of-fold marginals (weights
+  ``CRF_WEIGHTS``; the CRF's P(B) splits adjacent spans), cached in ``CACHE/bench_crf_marginals.pkl``.
+
+``--probs FILE`` keeps the heads' out-of-fold probabilities, so the decoding can be scored again
+without training. This is the development bench of the shipped ``techniques_model = "mpnet"``
+(``technique_frozen``, whose head trainer it calls): states read once with torch and cached, the
+span head alone, ablations in minutes. ``--with-new`` adds the SemEval-2023 articles PTC lacks to the
+head's training (the shipped choice; their states go to ``CACHE/bench_mpnet_states_new.pkl``). The
+shipped model's own cross-validation, through the package's ONNX reader, is
+``bench_techniques.py --model mpnet``.
 Results: ``bench/results/technique_frozen.json`` (``--out`` for another file).
 """
 
@@ -38,7 +50,16 @@ import numpy as np
 
 from narrascope.analysers.technique_frozen import FrozenParams, _train_head
 from narrascope.analysers.technique_tagger import encode, inside_pieces, token_max
-from narrascope.analysers.techniques import article_folds, decode_spans, label_repeated, load_corpora, parse_docs
+from narrascope.analysers.techniques import (
+    Params,
+    TechniqueModel,
+    article_folds,
+    copy_repeats,
+    decode_spans,
+    label_repeated,
+    load_corpora,
+    parse_docs,
+)
 from narrascope.evaluate import ptc as ptc_eval
 from narrascope.finetune import load_tokenizer, training_modules
 from narrascope.mpnet import mpnet_path
@@ -47,6 +68,8 @@ ROOT = Path(__file__).resolve().parent
 CACHED_LAYERS = (4, 6, 8, 10, 12)
 WINDOW = 254  # word pieces per window (mpnet reads up to 512)
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+CRF_WEIGHTS = (0.25, 0.5)  # --with-crf: weights of the CRF's P(inside) in a mix with the heads'
+PEAKS = (0.0, 0.5, 0.6, 0.7, 0.8)  # a decoded span's most likely token must reach this (0: no such rule)
 WHAT = "bench_technique_frozen"
 
 
@@ -78,6 +101,25 @@ def read_states(docs: list, cache: Path, name: str = "ptc") -> dict[str, tuple[n
     return out
 
 
+def crf_marginals(docs: list, fold_of: dict[str, int], cache: Path) -> dict[str, list]:
+    """Out-of-fold marginals of the default CRF tagger for every PTC article (the same folds; cached
+    as ``CACHE/bench_crf_marginals.pkl``, about 5 minutes a fold)."""
+    path = cache / "bench_crf_marginals.pkl"
+    if path.exists():
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    parse_docs(docs, cache)
+    out = {}
+    for k in range(5):
+        model = TechniqueModel(Params())
+        model.fit_tagger([d for d in docs if fold_of[d.id] != k])
+        out.update({d.id: model.marginals(d.doc) for d in docs if d.scheme == "ptc" and fold_of[d.id] == k})
+        logging.info("CRF marginals: fold %d", k)
+    with path.open("wb") as fh:
+        pickle.dump(out, fh, protocol=4)
+    return out
+
+
 def train_head(chunks: list, epochs: int, seed: int):  # noqa: ANN201
     """The shipped trainer (``technique_frozen``) on cached states; returns P(inside) per word piece."""
     torch, _, _ = training_modules(WHAT)
@@ -98,6 +140,36 @@ def span_proba(clf, scaler, offs: np.ndarray, states: np.ndarray):  # noqa: ANN0
     return lambda spans: clf.predict_proba(scaler.transform(np.array([span_vector(offs, states, *s) for s in spans])))
 
 
+def heads_and_classes(args, ptc: list, new: list, fold_of: dict, states: dict, chunks: dict):  # noqa: ANN001, ANN201
+    """Per fold: ``args.seeds`` span heads (out-of-fold P(inside) per token of each PTC article) and
+    the technique classifier on gold spans (pooled TC micro-F1)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    probs: list[dict[str, np.ndarray]] = [{} for _ in range(args.seeds)]  # seed -> article -> P(in) per token
+    gold_tc, pred_tc, fit_s = [], [], []
+    for k in range(5):
+        t0 = time.time()
+        train, test = [d for d in ptc if fold_of[d.id] != k], [d for d in ptc if fold_of[d.id] == k]
+        extra = [d for d in new if fold_of[d.id] != k]
+        for s in range(args.seeds):  # seed k for the first head, as this bench always trained it
+            p_in = train_head([c for d in train + extra for c in chunks[d.id]], args.epochs, seed=k + 100 * s)
+            for d in test:
+                offs = states[d.id][0]
+                probs[s][d.id] = token_max(d.doc, offs, np.concatenate([p_in(x) for x, _ in chunks[d.id]]))
+        x_tr = np.array([span_vector(*states[d.id], s, e) for d in train for s, e, _ in d.spans])
+        y_tr = [lab for d in train for _, _, lab in d.spans]
+        scaler = StandardScaler().fit(x_tr)
+        clf = LogisticRegression(C=args.tc_C, max_iter=300).fit(scaler.transform(x_tr), y_tr)
+        fit_s.append(round(time.time() - t0))
+        for d in test:
+            gold = [ptc_eval.PTCSpan(d.id, s, e, lab) for s, e, lab in d.spans]
+            pred_tc += label_repeated(gold, list(clf.classes_), span_proba(clf, scaler, *states[d.id]))
+            gold_tc += gold
+        logging.info("fold %d done (%d s)", k, fit_s[-1])
+    return probs, round(ptc_eval.score_tc(gold_tc, pred_tc)["f1"], 4), fit_s
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent.parent / "shared" / "data" / "raw"))
@@ -108,11 +180,17 @@ def main() -> None:
     ap.add_argument(
         "--with-new", action="store_true", help="the span head also learns from the SemEval-2023 articles PTC lacks"
     )
+    ap.add_argument("--seeds", type=int, default=1, help="heads per fold (seeds); ensembles of 1..N are scored")
+    ap.add_argument("--with-crf", action="store_true", help="also score mixes with the CRF's out-of-fold marginals")
+    ap.add_argument(
+        "--probs",
+        default=None,
+        help="pickle of the heads' out-of-fold token probabilities: "
+        "written after training, read instead of training when it exists",
+    )
     ap.add_argument("--out", default=str(ROOT / "results" / "technique_frozen.json"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
     data, cache = Path(args.data), Path(args.cache)
     docs = load_corpora(data / "semeval2020_t11_ptc", data / "semeval2023_t3" / "en")
@@ -120,66 +198,85 @@ def main() -> None:
     ptc = [d for d in docs if d.scheme == "ptc"]
     new = [d for d in docs if d.scheme != "ptc" and d.id not in {p.id for p in ptc}] if args.with_new else []
     parse_docs(ptc, cache)
-    pick = [CACHED_LAYERS.index(int(x)) for x in args.layers.split(",")]
-    states = {k: (o, s[:, pick]) for k, (o, s) in read_states(ptc, cache).items()}
-    if new:
-        states.update({k: (o, s[:, pick]) for k, (o, s) in read_states(new, cache, "new").items()})
-    tok = load_tokenizer(mpnet_path(cache, WHAT) / "tokenizer.json")
-    chunks = {}
-    for d in ptc + new:
-        offs, st = states[d.id]
-        y = inside_pieces(offs, d.spans)
-        chunks[d.id] = [(st[a:b].astype(np.float32), y[a:b]) for a, b in encode(tok, d.text, WINDOW).windows]
-
-    pred = {t: {} for t in THRESHOLDS}  # threshold -> fold -> spans
-    gold_si, gold_tc, pred_tc, fit_s = {}, [], [], []
-    for k in range(5):
-        t0 = time.time()
-        train, test = [d for d in ptc if fold_of[d.id] != k], [d for d in ptc if fold_of[d.id] == k]
-        extra = [d for d in new if fold_of[d.id] != k]
-        p_in = train_head([c for d in train + extra for c in chunks[d.id]], args.epochs, seed=k)
-        x_tr = np.array([span_vector(*states[d.id], s, e) for d in train for s, e, _ in d.spans])
-        y_tr = [lab for d in train for _, _, lab in d.spans]
-        scaler = StandardScaler().fit(x_tr)
-        clf = LogisticRegression(C=args.tc_C, max_iter=300).fit(scaler.transform(x_tr), y_tr)
-        fit_s.append(round(time.time() - t0))
-        gold_si[k] = []
-        for t in THRESHOLDS:
-            pred[t][k] = []
-        for d in test:
+    gold_si = {
+        k: [ptc_eval.PTCSpan(d.id, s, e, lab) for d in ptc if fold_of[d.id] == k for s, e, lab in d.spans]
+        for k in range(5)
+    }
+    saved = Path(args.probs) if args.probs else None
+    if saved and saved.exists():  # heads of an earlier run: score again without training
+        with saved.open("rb") as fh:
+            probs, ptc_tc, fit_s = pickle.load(fh)
+    else:
+        pick = [CACHED_LAYERS.index(int(x)) for x in args.layers.split(",")]
+        states = {k: (o, s[:, pick]) for k, (o, s) in read_states(ptc, cache).items()}
+        if new:
+            states.update({k: (o, s[:, pick]) for k, (o, s) in read_states(new, cache, "new").items()})
+        tok = load_tokenizer(mpnet_path(cache, WHAT) / "tokenizer.json")
+        chunks = {}
+        for d in ptc + new:
             offs, st = states[d.id]
-            p = np.concatenate([p_in(x) for x, _ in chunks[d.id]])
-            tok_p = token_max(d.doc, offs, p)
-            marg = [(s.start, np.stack([tok_p[s.start : s.end], np.zeros(len(s))], 1)) for s in d.doc.sents]
-            for t in THRESHOLDS:
-                pred[t][k] += [ptc_eval.PTCSpan(d.id, s, e, "") for s, e, _ in decode_spans(d.doc, marg, t)]
-            gold = [ptc_eval.PTCSpan(d.id, s, e, lab) for s, e, lab in d.spans]
-            gold_si[k] += gold
-            pred_tc += label_repeated(gold, list(clf.classes_), span_proba(clf, scaler, offs, st))
-            gold_tc += gold
-        logging.info("fold %d: SI@0.35 %.4f (%d s)", k, _si(gold_si[k], pred[0.35][k]), fit_s[-1])
+            y = inside_pieces(offs, d.spans)
+            chunks[d.id] = [(st[a:b].astype(np.float32), y[a:b]) for a, b in encode(tok, d.text, WINDOW).windows]
+        probs, ptc_tc, fit_s = heads_and_classes(args, ptc, new, fold_of, states, chunks)
+        if saved:
+            with saved.open("wb") as fh:
+                pickle.dump((probs, ptc_tc, fit_s), fh, protocol=4)
 
-    all_gold = [g for k in gold_si for g in gold_si[k]]
-    sweep = {str(t): round(_si(all_gold, [p for k in pred[t] for p in pred[t][k]]), 4) for t in THRESHOLDS}
-    chosen, crossfit = {}, []
-    for k in gold_si:  # the threshold for fold k is chosen on the other folds' predictions
-        others = [g for j in gold_si if j != k for g in gold_si[j]]
-        chosen[k] = max(THRESHOLDS, key=lambda t: _si(others, [p for j in pred[t] if j != k for p in pred[t][j]]))
-        crossfit += pred[chosen[k]][k]
+    by_id = {d.id: d for d in ptc}
+    decoders = [(t, pk) for t in THRESHOLDS for pk in PEAKS if pk == 0 or pk > t]
+    grid = [(t, pk, cp) for t, pk in decoders for cp in (0, 1)]  # cp: spans copied to repeats of their text
+    crf = crf_marginals(docs, fold_of, cache) if args.with_crf else {}
+    ensembles = {}
+    for m, w in [(m, w) for m in range(1, len(probs) + 1) for w in ((0.0, *CRF_WEIGHTS) if crf else (0.0,))]:
+        # the first m heads averaged; w: the CRF's weight in the mix (its P(B) splits spans)
+        pred = {g: {k: [] for k in gold_si} for g in grid}  # (threshold, peak, copies) -> fold -> spans
+        for i in probs[0]:
+            d, p = by_id[i], np.mean([probs[s][i] for s in range(m)], 0)
+            if w:
+                marg = [(a, np.stack([w * c[:, 0] + (1 - w) * p[a : a + len(c)], w * c[:, 1]], 1)) for a, c in crf[i]]
+            else:
+                marg = [(s.start, np.stack([p[s.start : s.end], np.zeros(len(s))], 1)) for s in d.doc.sents]
+            for t, pk in decoders:
+                spans = decode_spans(d.doc, marg, t, pk)
+                pred[t, pk, 0][fold_of[i]] += [ptc_eval.PTCSpan(i, s, e, "") for s, e, _ in spans]
+                pred[t, pk, 1][fold_of[i]] += [ptc_eval.PTCSpan(i, s, e, "") for s, e, _ in copy_repeats(d.text, spans)]
+        key = f"{m}" + (f"+crf{w}" if w else "")
+        ensembles[key] = _crossfit(gold_si, pred, grid)
+        logging.info("%s: SI %s", key, ensembles[key]["ptc_si"])
+    best = ensembles["1"]
     result = {
         "encoder": "all-mpnet-base-v2 (frozen)",
         "layers": args.layers,
         "span_training_articles": "PTC + SemEval-2023 articles PTC lacks" if args.with_new else "PTC",
         "epochs": args.epochs,
         "tc_C": args.tc_C,
-        "ptc_si": ptc_eval.score_si(all_gold, crossfit),
-        "ptc_si_thresholds": {str(k): t for k, t in chosen.items()},
-        "ptc_si_sweep": sweep,
-        "ptc_tc": round(ptc_eval.score_tc(gold_tc, pred_tc)["f1"], 4),
+        "ptc_si": best["ptc_si"],
+        "ptc_si_thresholds": best["thresholds"],
+        "ptc_si_sweep": best["sweep"],
+        "ptc_si_by_heads": {m: e["ptc_si"] for m, e in ensembles.items()} if len(ensembles) > 1 else None,
+        "ptc_si_by_heads_detail": ensembles if len(ensembles) > 1 else None,
+        "ptc_tc": ptc_tc,
         "fit_seconds_per_fold": fit_s,
     }
     Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1))
+
+
+def _crossfit(gold_si: dict, pred: dict, grid: list) -> dict:
+    """Pooled SI of each (threshold, peak, copies) and the cross-fitted figure: fold k decoded with
+    the setting that scores best on the other folds' predictions."""
+    all_gold = [g for k in gold_si for g in gold_si[k]]
+    sweep = {"/".join(map(str, g)): round(_si(all_gold, [p for k in pred[g] for p in pred[g][k]]), 4) for g in grid}
+    chosen, crossfit = {}, []
+    for k in gold_si:
+        others = [g for j in gold_si if j != k for g in gold_si[j]]
+        chosen[k] = max(grid, key=lambda g: _si(others, [p for j in pred[g] if j != k for p in pred[g][j]]))
+        crossfit += pred[chosen[k]][k]
+    return {
+        "ptc_si": ptc_eval.score_si(all_gold, crossfit),
+        "thresholds": {str(k): "/".join(map(str, g)) for k, g in chosen.items()},
+        "sweep": sweep,
+    }
 
 
 def _si(gold: list, pred: list) -> float:

@@ -132,3 +132,19 @@ def test_shipped_mpnet_model_on_seed_article() -> None:
     assert isinstance(analyser.model.neural, tf.FrozenTagger) and analyser.model.crf_path is None
     spans = art.findings_of("techniques")
     assert spans and all(art.text[f.start : f.end] == f.attrs["text"] for f in spans)  # type: ignore[index]
+
+
+@pytest.mark.skipif(not importlib.util.find_spec("torch"), reason="training needs the train extra")
+@pytest.mark.parametrize("heads", [1, 2])
+def test_trained_heads_are_averaged_in_one_graph(fake: FakeReader, tmp_path: Path, heads: int) -> None:
+    import onnx
+
+    text = "They are evil, corrupt traitors. The minister spoke on Monday."
+    docs = [(text, [(9, 13, "Name_Calling"), (15, 31, "Loaded_Language")]), ("The weather was mild.", [])]
+    folder = tf.train(docs, docs[:1], tmp_path / "m", tf.FrozenParams(epochs=1, heads=heads))
+    graph = onnx.load(str(folder / "head.onnx")).graph
+    assert sum(n.op_type == "LSTM" for n in graph.node) == heads
+    assert json.loads((folder / "frozen.json").read_text(encoding="utf-8"))["params"]["heads"] == heads
+    _, probs, _ = tf.FrozenTagger(folder).run(text)
+    assert probs.shape == (len(fake.tokenizer.encode(text, add_special_tokens=False).ids),)
+    assert ((probs > 0) & (probs < 1)).all()

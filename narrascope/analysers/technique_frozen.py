@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class FrozenParams:
     batch_size: int = 16
     tc_C: float = 0.05  # inverse regularisation of the span-class logistic regression
     seed: int = 0
+    heads: int = 1  # heads trained with seeds seed, seed + 100, ...; head.onnx averages their probabilities
 
 
 _READER: list[Reader] = []
@@ -203,7 +204,7 @@ def train(
     if not any(y.any() for _, y in chunks):
         raise ValueError("no technique spans to train the frozen-mpnet tagger on")
     log.info("frozen tagger: states of %d articles read in %.0fs", len(span_docs), time.time() - t0)
-    net = _train_head(chunks, p)
+    nets = [_train_head(chunks, replace(p, seed=p.seed + 100 * h)) for h in range(p.heads)]
     X, labels = [], []
     for text, spans in class_docs:
         enc, states = read(text, keep=True)
@@ -218,10 +219,10 @@ def train(
     class Probs(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.net = net
+            self.nets = torch.nn.ModuleList(nets)
 
         def forward(self, states: Any) -> Any:
-            return torch.sigmoid(self.net(states))
+            return torch.stack([torch.sigmoid(net(states)) for net in self.nets]).mean(0)
 
     example = torch.zeros(1, 7, len(LAYERS), chunks[0][0].shape[2])
     torch.onnx.export(
