@@ -3,7 +3,8 @@
     pip install -e ".[train,mpnet]"
     python bench/bench_technique_frozen.py [--data ../shared/data/raw] [--cache ~/.cache/narrascope] [--layers 8,10,12]
     python bench/bench_technique_frozen.py --with-new --out bench/results/technique_frozen_new.json
-    python bench/bench_technique_frozen.py --with-new --seeds 3 --with-crf --probs /tmp/heads.pkl
+    python bench/bench_technique_frozen.py --with-new --seeds 2 --with-crf --probs /tmp/heads.pkl \
+        --out bench/results/technique_frozen_decoding.json
 
 Fine-tuning a base-size encoder is out of reach on two cores (about 110 word pieces/s for a training
 step, so hours per fold), but reading one is not (about 400 word pieces/s): every PTC train article
@@ -21,11 +22,12 @@ layers 4-12 are cached (``CACHE/bench_mpnet_states_ptc.pkl``, about 3.4 GB, 15 m
 Decoding options scored on the same out-of-fold probabilities, each cross-fitted the same way:
 
 - ``--seeds N``: N heads per fold (seeds k, k + 100, ...); the average of the first 1..N is scored;
-- a span's peak: a decoded run of tokens is kept only if one of its tokens reaches ``PEAKS``
-  (hysteresis), chosen jointly with the threshold;
-- copies: each decoded span also marks the other whole-word occurrences of its text (``copy_repeats``);
 - ``--with-crf``: the heads mixed with the default CRF tagger's out-of-fold marginals (weights
   ``CRF_WEIGHTS``; the CRF's P(B) splits adjacent spans), cached in ``CACHE/bench_crf_marginals.pkl``.
+
+Two more decoding rules were measured this way and never won (commit e8fb98c): a peak (a run of
+tokens kept only if one reaches 0.5-0.8) and copies (a span's text marked at its other whole-word
+occurrences, as PTC annotates repeats about four times in five).
 
 ``--probs FILE`` keeps the heads' out-of-fold probabilities, so the decoding can be scored again
 without training. This is the development bench of the shipped ``techniques_model = "mpnet"``
@@ -54,7 +56,6 @@ from narrascope.analysers.techniques import (
     Params,
     TechniqueModel,
     article_folds,
-    copy_repeats,
     decode_spans,
     label_repeated,
     load_corpora,
@@ -69,7 +70,6 @@ CACHED_LAYERS = (4, 6, 8, 10, 12)
 WINDOW = 254  # word pieces per window (mpnet reads up to 512)
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 CRF_WEIGHTS = (0.25, 0.5)  # --with-crf: weights of the CRF's P(inside) in a mix with the heads'
-PEAKS = (0.0, 0.5, 0.6, 0.7, 0.8)  # a decoded span's most likely token must reach this (0: no such rule)
 WHAT = "bench_technique_frozen"
 
 
@@ -103,7 +103,7 @@ def read_states(docs: list, cache: Path, name: str = "ptc") -> dict[str, tuple[n
 
 def crf_marginals(docs: list, fold_of: dict[str, int], cache: Path) -> dict[str, list]:
     """Out-of-fold marginals of the default CRF tagger for every PTC article (the same folds; cached
-    as ``CACHE/bench_crf_marginals.pkl``, about 5 minutes a fold)."""
+    as ``CACHE/bench_crf_marginals.pkl``, about 2 minutes a fold)."""
     path = cache / "bench_crf_marginals.pkl"
     if path.exists():
         with path.open("rb") as fh:
@@ -223,25 +223,21 @@ def main() -> None:
                 pickle.dump((probs, ptc_tc, fit_s), fh, protocol=4)
 
     by_id = {d.id: d for d in ptc}
-    decoders = [(t, pk) for t in THRESHOLDS for pk in PEAKS if pk == 0 or pk > t]
-    grid = [(t, pk, cp) for t, pk in decoders for cp in (0, 1)]  # cp: spans copied to repeats of their text
     crf = crf_marginals(docs, fold_of, cache) if args.with_crf else {}
     ensembles = {}
     for m, w in [(m, w) for m in range(1, len(probs) + 1) for w in ((0.0, *CRF_WEIGHTS) if crf else (0.0,))]:
         # the first m heads averaged; w: the CRF's weight in the mix (its P(B) splits spans)
-        pred = {g: {k: [] for k in gold_si} for g in grid}  # (threshold, peak, copies) -> fold -> spans
+        pred = {t: {k: [] for k in gold_si} for t in THRESHOLDS}  # threshold -> fold -> spans
         for i in probs[0]:
             d, p = by_id[i], np.mean([probs[s][i] for s in range(m)], 0)
             if w:
                 marg = [(a, np.stack([w * c[:, 0] + (1 - w) * p[a : a + len(c)], w * c[:, 1]], 1)) for a, c in crf[i]]
             else:
                 marg = [(s.start, np.stack([p[s.start : s.end], np.zeros(len(s))], 1)) for s in d.doc.sents]
-            for t, pk in decoders:
-                spans = decode_spans(d.doc, marg, t, pk)
-                pred[t, pk, 0][fold_of[i]] += [ptc_eval.PTCSpan(i, s, e, "") for s, e, _ in spans]
-                pred[t, pk, 1][fold_of[i]] += [ptc_eval.PTCSpan(i, s, e, "") for s, e, _ in copy_repeats(d.text, spans)]
+            for t in THRESHOLDS:
+                pred[t][fold_of[i]] += [ptc_eval.PTCSpan(i, s, e, "") for s, e, _ in decode_spans(d.doc, marg, t)]
         key = f"{m}" + (f"+crf{w}" if w else "")
-        ensembles[key] = _crossfit(gold_si, pred, grid)
+        ensembles[key] = _crossfit(gold_si, pred)
         logging.info("%s: SI %s", key, ensembles[key]["ptc_si"])
     best = ensembles["1"]
     result = {
@@ -262,19 +258,20 @@ def main() -> None:
     print(json.dumps(result, indent=1))
 
 
-def _crossfit(gold_si: dict, pred: dict, grid: list) -> dict:
-    """Pooled SI of each (threshold, peak, copies) and the cross-fitted figure: fold k decoded with
-    the setting that scores best on the other folds' predictions."""
+def _crossfit(gold_si: dict, pred: dict) -> dict:
+    """Pooled SI at each threshold and the cross-fitted figure: fold k decoded at the threshold that
+    scores best on the other folds' predictions."""
     all_gold = [g for k in gold_si for g in gold_si[k]]
-    sweep = {"/".join(map(str, g)): round(_si(all_gold, [p for k in pred[g] for p in pred[g][k]]), 4) for g in grid}
+    sweep = {str(t): round(_si(all_gold, [p for k in pred[t] for p in pred[t][k]]), 4) for t in pred}
     chosen, crossfit = {}, []
     for k in gold_si:
         others = [g for j in gold_si if j != k for g in gold_si[j]]
-        chosen[k] = max(grid, key=lambda g: _si(others, [p for j in pred[g] if j != k for p in pred[g][j]]))
+        chosen[k] = max(pred, key=lambda t: _si(others, [p for j in pred[t] if j != k for p in pred[t][j]]))
         crossfit += pred[chosen[k]][k]
     return {
         "ptc_si": ptc_eval.score_si(all_gold, crossfit),
-        "thresholds": {str(k): "/".join(map(str, g)) for k, g in chosen.items()},
+        "thresholds": {str(k): t for k, t in chosen.items()},
+        "per_fold": {str(k): round(_si(gold_si[k], pred[chosen[k]][k]), 4) for k in gold_si},
         "sweep": sweep,
     }
 

@@ -129,7 +129,8 @@ def test_shipped_mpnet_model_without_the_extra_names_it(monkeypatch: pytest.Monk
 @pytest.mark.skipif(not installed(), reason="needs the mpnet extra")
 def test_shipped_mpnet_model_on_seed_article() -> None:
     analyser, art = seed_through_techniques("mpnet")
-    assert isinstance(analyser.model.neural, tf.FrozenTagger) and analyser.model.crf_path is None
+    # the heads' P(inside) is mixed with the CRF's, whose P(B) splits adjacent spans
+    assert isinstance(analyser.model.neural, tf.FrozenTagger) and analyser.model.crf_path is not None
     spans = art.findings_of("techniques")
     assert spans and all(art.text[f.start : f.end] == f.attrs["text"] for f in spans)  # type: ignore[index]
 

@@ -198,17 +198,6 @@ def test_decode_spans_thresholds_splits_and_trims() -> None:
     assert [doc.text[s:e] for s, e, _ in tech.decode_spans(doc, [(0, both)], 0.45)] == ["They are evil"]
 
 
-def test_decode_spans_peak_needs_one_confident_token() -> None:
-    import numpy as np
-    import spacy
-
-    doc = spacy.blank("en")("They are evil , corrupt traitors .")
-    m = np.array([[0.1, 0], [0.5, 0], [0.6, 0], [0.1, 0], [0.5, 0], [0.8, 0], [0.1, 0]])
-    assert [doc.text[s:e] for s, e, _ in tech.decode_spans(doc, [(0, m)], 0.45)] == ["are evil", "corrupt traitors"]
-    # With a peak of 0.7 only the run holding "traitors" (0.8) stays, with its weaker neighbour.
-    assert [doc.text[s:e] for s, e, _ in tech.decode_spans(doc, [(0, m)], 0.45, 0.7)] == ["corrupt traitors"]
-
-
 def test_length_buckets_are_one_hot() -> None:
     for n in (1, 2, 4, 9, 50):
         b = tech._len_buckets(n)
@@ -290,11 +279,3 @@ def test_registered() -> None:
     from narrascope.registry import analysers
 
     assert analysers.get("techniques") is tech.TechniqueAnalyser
-
-
-def test_copy_repeats_marks_other_whole_word_occurrences() -> None:
-    text = "The puppet regime lies. Kyiv's puppet regime again; puppet regimes differ. A regime."
-    spans = tech.copy_repeats(text, [(4, 17, 0.9), (0, 3, 0.5)])
-    assert [(text[s:e], c) for s, e, c in spans] == [("The", 0.5), ("puppet regime", 0.9), ("puppet regime", 0.9)]
-    # "puppet" is copied only where no span is already: not inside the first "puppet regime"
-    assert tech.copy_repeats(text, [(4, 17, 0.9), (31, 37, 0.4)]) == [(4, 17, 0.9), (31, 37, 0.4), (52, 58, 0.4)]

@@ -6,7 +6,8 @@ stays frozen (:class:`narrascope.mpnet.Reader`, onnxruntime, weights from the ``
 small heads learn on its states:
 
 - span tagger: a learned softmax mix of layers 8, 10 and 12, a 256-unit projection and a BiLSTM give
-  P(word piece inside a technique span) (``head.onnx``, about 2 MB);
+  P(word piece inside a technique span); ``FrozenParams.heads`` such heads (seeds) are averaged in
+  one graph (``head.onnx``, about 2 MB a head);
 - span classes: a logistic regression over a span's mean and first word-piece states
   (``classes.npz``).
 

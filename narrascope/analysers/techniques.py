@@ -530,9 +530,6 @@ class Params:
     crf_minfreq: int = 2
     # 1 - P(O) a token needs to be part of a span (with tune_threshold: the tie-break of the inner search)
     span_threshold: float = 0.4
-    # a decoded span also needs one token with 1 - P(O) >= span_peak (0: no such rule)
-    span_peak: float = 0.0
-    span_copies: bool = False  # a span's text elsewhere in the article is a span too (copy_repeats)
     span_C: float = 4.0
     para_C: float = 2.0
     # SemEval-2023 spans mapped to the PTC classes added to the PTC classifier's training data:
@@ -564,11 +561,17 @@ class Params:
     neural_heads: int = 1  # frozen-mpnet span heads (seeds) whose probabilities are averaged
 
 
-# The shipped "mpnet" model: the frozen-mpnet tagger alone finds spans (no CRF), its head trained on
-# the PTC articles and the SemEval-2023 articles PTC lacks (SI 0.418 against 0.403 on PTC alone, best
-# thresholds, bench_technique_frozen's folds); its span classes are averaged with the linear classifier's.
+# The shipped "mpnet" model: two frozen-mpnet span heads (seeds) trained on the PTC articles and the
+# SemEval-2023 articles PTC lacks, their P(inside) averaged, then mixed 3:1 with the CRF's (whose P(B)
+# splits adjacent spans) and decoded at 0.3: bench_technique_frozen.py --seeds 2 --with-crf, SI 0.440
+# cross-fitted against 0.404 for one head alone. Its span classes are averaged with the linear classifier's.
 MPNET_PARAMS = Params(
-    neural=True, neural_encoder="mpnet", neural_weight=1.0, neural_threshold=0.35, neural_corpus="ptc+new"
+    neural=True,
+    neural_encoder="mpnet",
+    neural_weight=0.75,
+    span_threshold=0.3,
+    neural_corpus="ptc+new",
+    neural_heads=2,
 )
 
 
@@ -791,9 +794,8 @@ class TechniqueModel:
             ids = {d.id for d in docs if d.scheme == "ptc"}
             new = [(d.id, d.text, d.spans) for d in docs if d.scheme != "ptc" and d.id not in ids]
             span_docs = ptc + (new if self.params.neural_corpus == "ptc+new" else [])
-            self.neural = FrozenTagger(technique_frozen.train_cached(
-                span_docs, ptc, where, FrozenParams(heads=self.params.neural_heads)
-            ))
+            frozen = FrozenParams(heads=self.params.neural_heads)
+            self.neural = FrozenTagger(technique_frozen.train_cached(span_docs, ptc, where, frozen))
         else:
             params = technique_tagger.TrainParams(epochs=self.params.neural_epochs)
             self.neural = NeuralTagger(technique_tagger.train_cached(ptc, where, params))
@@ -920,8 +922,7 @@ class TechniqueModel:
     def predict_spans(self, doc: Any, threshold: float | None = None) -> list[tuple[int, int, float]]:
         """Character spans (start, end, confidence) where the text persuades, for one parsed doc."""
         th = self.span_threshold if threshold is None else threshold
-        spans = decode_spans(doc, self.marginals(doc), th, self.params.span_peak)
-        return copy_repeats(doc.text, spans) if self.params.span_copies else spans
+        return decode_spans(doc, self.marginals(doc), th)
 
     def classify(self, doc: Any, spans: Sequence[tuple[int, int]], scheme: str = "semeval2023") -> np.ndarray:
         """Class probabilities of spans (columns: ``self.span_clf[scheme].classes``)."""
@@ -1043,13 +1044,9 @@ def _seq_marginals(tagger: Any, xseq: list[dict[str, Any]]) -> np.ndarray:
     return m
 
 
-def decode_spans(
-    doc: Any, marginals: list[tuple[int, np.ndarray]], th: float, peak: float = 0.0
-) -> list[tuple[int, int, float]]:
+def decode_spans(doc: Any, marginals: list[tuple[int, np.ndarray]], th: float) -> list[tuple[int, int, float]]:
     """Spans from token marginals: runs of tokens with P(in) >= ``th``, split where P(B) dominates;
-    runs made only of stop words and punctuation are dropped, and so are runs whose most likely
-    token stays under ``peak`` (hysteresis: a span needs one confident token, then extends over
-    its less certain neighbours)."""
+    runs made only of stop words and punctuation are dropped."""
     out = []
     for a, m in marginals:
         cur: list[Any] = []
@@ -1060,30 +1057,14 @@ def decode_spans(
                 cur.append((tok, p_in))
                 continue
             if cur:
-                out.append(_close(cur, peak))
+                out.append(_close(cur))
             cur = [(tok, p_in)] if p_in >= th else []
         if cur:
-            out.append(_close(cur, peak))
+            out.append(_close(cur))
     return [s for s in out if s[1] > s[0]]
 
 
-def copy_repeats(text: str, spans: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """``spans`` plus every other occurrence, as whole words, of a span's text (four characters or
-    more): in PTC the other occurrences of an annotated phrase are themselves annotated about four
-    times in five (repetition, name calling, slogans), while the tagger reads each in its own context."""
-    out = sorted(spans)
-    seen = {text[s:e] for s, e, _ in spans if e - s >= 4}
-    for phrase in seen:
-        conf = max(c for s, e, c in spans if text[s:e] == phrase)
-        for m in re.finditer(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", text):
-            if not any(s < m.end() and m.start() < e for s, e, _ in out):
-                out.append((m.start(), m.end(), conf))
-    return sorted(out)
-
-
-def _close(cur: list[Any], peak: float = 0.0) -> tuple[int, int, float]:
-    if max(p for _, p in cur) < peak:
-        return (0, 0, 0.0)
+def _close(cur: list[Any]) -> tuple[int, int, float]:
     # Trim punctuation at the edges: gold spans rarely start or end on it.
     toks = [t for t, _ in cur]
     probs = [p for _, p in cur]
