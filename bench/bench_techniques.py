@@ -3,8 +3,6 @@
     python bench/bench_techniques.py [--data ../shared/data/raw] [--folds 5] [--cache /tmp/narrascope-cache]
     python bench/bench_techniques.py --model neural --cache ~/.cache/narrascope   # needs the 'train' extra
     python bench/bench_techniques.py --model mpnet --cache ~/.cache/narrascope    # needs 'train' and 'mpnet'
-    python bench/bench_techniques.py --model mpnet --cache ~/.cache/narrascope \
-        --train-out narrascope/models/techniques-mpnet    # then the shipped model, from the states the CV read
 
 Runs the cross-validation of ``narrascope.analysers.techniques.evaluate`` (split by article, the
 same folds for PTC and SemEval-2023 T3, whose articles overlap), times the shipped analyser on top
@@ -32,7 +30,6 @@ from narrascope.analysers.techniques import (
     default_model_path,
     evaluate,
     score_predictions,
-    train,
 )
 from narrascope.document import Article
 from narrascope.evaluate.ptc import read_articles
@@ -46,13 +43,13 @@ PUBLISHED = {
 }
 
 
-def speed(articles_dir: Path, model: str | Path, n: int = 40) -> dict[str, float]:
+def speed(articles_dir: Path, model: str = "crf", n: int = 40) -> dict[str, float]:
     """Milliseconds per article of the analyser alone (the parse is done beforehand): wall-clock and
     CPU time of this process (the CPU figure is the fair one on a shared machine)."""
     texts = list(read_articles(articles_dir).values())[:n]
     clear_states()  # the CV kept these articles' encoder states: time the encoder, not that cache
     arts = parse([Article(t) for t in texts])
-    analyser = TechniqueAnalyser(model)
+    analyser = TechniqueAnalyser(default_model_path(model))
     analyser(arts[0])  # load the model outside the timing
     wall, cpu = [], []
     for art in arts:
@@ -85,12 +82,6 @@ def main() -> None:
         default=None,
         help="pool fold<k>.json files written by evaluate(predictions_dir=...) (folds run as separate jobs)",
     )
-    ap.add_argument(
-        "--train-out",
-        default=None,
-        help="after the CV, also train the model on all the data (as `narrascope train techniques`) into this "
-        "folder, reusing the encoder states the CV read; the speed is then timed on it",
-    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = Path(args.data)
@@ -111,12 +102,10 @@ def main() -> None:
         t0 = time.time()
         result = evaluate(ptc, st3, folds=args.folds, cache_dir=args.cache, params=params)
         result["cv_seconds"] = round(time.time() - t0)
-    if args.train_out:
-        train(ptc, st3, args.train_out, cache_dir=args.cache, params=params)
     result["date"] = time.strftime("%Y-%m-%d")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")  # kept if the timing below fails
-    result["speed"] = speed(ptc / "train-articles", args.train_out or default_model_path(args.model))
+    result["speed"] = speed(ptc / "train-articles", args.model)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\n{result.get('folds', '?')}-fold CV by article on the train sets\n")
     print("| measure | narrascope (CV) | published | reference |\n|---|---|---|---|")
