@@ -59,6 +59,7 @@ from narrascope.analysers.techniques import (
     decode_spans,
     label_repeated,
     load_corpora,
+    mix_marginals,
     parse_docs,
 )
 from narrascope.evaluate import ptc as ptc_eval
@@ -231,7 +232,7 @@ def main() -> None:
         for i in probs[0]:
             d, p = by_id[i], np.mean([probs[s][i] for s in range(m)], 0)
             if w:
-                marg = [(a, np.stack([w * c[:, 0] + (1 - w) * p[a : a + len(c)], w * c[:, 1]], 1)) for a, c in crf[i]]
+                marg = mix_marginals(crf[i], p, 1.0 - w)
             else:
                 marg = [(s.start, np.stack([p[s.start : s.end], np.zeros(len(s))], 1)) for s in d.doc.sents]
             for t in THRESHOLDS:

@@ -564,7 +564,7 @@ class Params:
 # The shipped "mpnet" model: two frozen-mpnet span heads (seeds) trained on the PTC articles and the
 # SemEval-2023 articles PTC lacks, their P(inside) averaged, then mixed 3:1 with the CRF's (whose P(B)
 # splits adjacent spans) and decoded at 0.3: bench_technique_frozen.py --seeds 2 --with-crf, SI 0.440
-# cross-fitted against 0.404 for one head alone. Its span classes are averaged with the linear classifier's.
+# cross-fitted against 0.415 for one head alone. Its span classes are averaged with the linear classifier's.
 MPNET_PARAMS = Params(
     neural=True,
     neural_encoder="mpnet",
@@ -913,11 +913,7 @@ class TechniqueModel:
         if w == 0.0:
             return crf
         assert self.neural is not None
-        p_in = self.neural.token_probs(doc, self._run_neural(doc))
-        for a, m in crf:
-            m[:, 0] = (1.0 - w) * m[:, 0] + w * p_in[a : a + len(m)]
-            m[:, 1] *= 1.0 - w  # only the CRF knows where one span ends and the next begins
-        return crf
+        return mix_marginals(crf, self.neural.token_probs(doc, self._run_neural(doc)), w)
 
     def predict_spans(self, doc: Any, threshold: float | None = None) -> list[tuple[int, int, float]]:
         """Character spans (start, end, confidence) where the text persuades, for one parsed doc."""
@@ -1042,6 +1038,12 @@ def _seq_marginals(tagger: Any, xseq: list[dict[str, Any]]) -> np.ndarray:
         m[k, 0] = 1.0 - tagger.marginal("O", k) if "O" in labels else 0.0
         m[k, 1] = tagger.marginal("B", k) if "B" in labels else 0.0
     return m
+
+
+def mix_marginals(crf: list[tuple[int, np.ndarray]], p_in: np.ndarray, w: float) -> list[tuple[int, np.ndarray]]:
+    """CRF marginals per sentence with P(in) mixed with a tagger's per-token ``p_in`` (weight ``w``);
+    P(B) is scaled by the CRF's weight, as only the CRF knows where one span ends and the next begins."""
+    return [(a, np.stack([(1.0 - w) * m[:, 0] + w * p_in[a : a + len(m)], (1.0 - w) * m[:, 1]], 1)) for a, m in crf]
 
 
 def decode_spans(doc: Any, marginals: list[tuple[int, np.ndarray]], th: float) -> list[tuple[int, int, float]]:
