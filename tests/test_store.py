@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -73,6 +74,30 @@ def test_full_text_search(tmp_path, seeds):
     assert [h["id"] for h in hits] == [seeds["000"].id]
     assert "[puppet]" in hits[0]["snippet"]
     assert {h["id"] for h in store.search("Korea")} == {a.id for a in seeds.values()}
+
+
+def _open_at(db: str, start: float, results) -> None:
+    while time.time() < start:  # all processes create the schema at the same moment
+        pass
+    try:
+        Store(db)
+        results.put("ok")
+    except Exception as exc:  # reported to the test rather than lost in the child
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_new_database_opened_by_several_processes_at_once(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(3):
+        results = ctx.Queue()
+        start = time.time() + 3
+        procs = [ctx.Process(target=_open_at, args=(str(tmp_path / f"new{round_}.db"), start, results))
+                 for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [results.get(timeout=5) for _ in procs] == ["ok"] * 4
 
 
 def test_resume_after_kill_loses_nothing_and_doubles_nothing(tmp_path):

@@ -34,16 +34,25 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        t.metadata.create_all(self.engine)
-        if self.is_sqlite:
-            with self.engine.begin() as conn:
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        # One process at a time: two runs opening a new database together would otherwise both
+        # see a table missing and the second CREATE TABLE would fail.
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(4726110)"))
+            t.metadata.create_all(conn)
+            if self.is_sqlite:
                 conn.execute(text(
                     "CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5("
                     "id UNINDEXED, title, text, tokenize='porter unicode61')"
                 ))
-        with self.engine.begin() as conn:
             if conn.execute(select(t.info.c.value).where(t.info.c.key == "schema")).first() is None:
                 conn.execute(insert(t.info).values(key="schema", value=str(t.SCHEMA_VERSION)))
+            conn.commit()
 
     # ---- writing -------------------------------------------------------------------------
     def save(self, article: Article) -> None:
