@@ -1,9 +1,17 @@
 """Benchmark: technique spans and classes from a *frozen* all-mpnet-base-v2, cross-validated on PTC.
 
     pip install -e ".[train,mpnet]"
-    python bench/bench_technique_frozen.py [--data ../shared/data/raw] [--cache ~/.cache/narrascope] [--layers 8,10,12]
-    python bench/bench_technique_frozen.py --with-new --out bench/results/technique_frozen_new.json
-    python bench/bench_technique_frozen.py --with-new --seeds 2 --with-crf --probs /tmp/heads.pkl \
+    python bench/bench_technique_frozen.py [--data ../shared/data/raw] [--cache ~/.cache/narrascope] [--layers 4,6,8]
+
+The shipped configuration's figures (``bench/results/technique_frozen_decoding.json``): two heads
+over layers 4, 6 and 8 (seeds k and k + 100), pooled with the two heads over layers 8, 10 and 12 of
+the previous configuration, and scored alone and mixed with the CRF:
+
+    python bench/bench_technique_frozen.py --with-new --probs /tmp/h468.pkl --out /tmp/h468.json
+    python bench/bench_technique_frozen.py --with-new --first-seed 1 --probs /tmp/h468b.pkl --out /tmp/h468b.json
+    python bench/bench_technique_frozen.py --with-new --layers 8,10,12 --seeds 2 --probs /tmp/h81012.pkl \
+        --out /tmp/h81012.json
+    python bench/bench_technique_frozen.py --with-new --with-crf --probs /tmp/h468.pkl,/tmp/h468b.pkl,/tmp/h81012.pkl \
         --out bench/results/technique_frozen_decoding.json
 
 Fine-tuning a base-size encoder is out of reach on two cores (about 110 word pieces/s for a training
@@ -21,7 +29,8 @@ layers 4-12 are cached (``CACHE/bench_mpnet_states_ptc.pkl``, about 3.4 GB, 15 m
 
 Decoding options scored on the same out-of-fold probabilities, each cross-fitted the same way:
 
-- ``--seeds N``: N heads per fold (seeds k, k + 100, ...); the average of the first 1..N is scored;
+- ``--seeds N``: N heads per fold (seeds k, k + 100, ...; ``--first-seed`` skips the first ones); the
+  average of the first 1..N is scored (of all the heads pooled from several ``--probs`` files, in order);
 - ``--with-crf``: the heads mixed with the default CRF tagger's out-of-fold marginals (weights
   ``CRF_WEIGHTS``; the CRF's P(B) splits adjacent spans), cached in ``CACHE/bench_crf_marginals.pkl``.
 
@@ -50,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from narrascope.analysers.technique_frozen import FrozenParams, _train_head
+from narrascope.analysers.technique_frozen import LAYERS, FrozenParams, _train_head
 from narrascope.analysers.technique_tagger import encode, inside_pieces, token_max
 from narrascope.analysers.techniques import (
     Params,
@@ -67,10 +76,10 @@ from narrascope.finetune import load_tokenizer, training_modules
 from narrascope.mpnet import mpnet_path
 
 ROOT = Path(__file__).resolve().parent
-CACHED_LAYERS = (4, 6, 8, 10, 12)
+CACHED_LAYERS = LAYERS  # the states cache holds the layers the shipped heads can read
 WINDOW = 254  # word pieces per window (mpnet reads up to 512)
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
-CRF_WEIGHTS = (0.25, 0.5)  # --with-crf: weights of the CRF's P(inside) in a mix with the heads'
+CRF_WEIGHTS = (0.25, 0.35, 0.5)  # --with-crf: weights of the CRF's P(inside) in a mix with the heads'
 WHAT = "bench_technique_frozen"
 
 
@@ -121,11 +130,12 @@ def crf_marginals(docs: list, fold_of: dict[str, int], cache: Path) -> dict[str,
     return out
 
 
-def train_head(chunks: list, epochs: int, seed: int):  # noqa: ANN201
-    """The shipped trainer (``technique_frozen``) on cached states; returns P(inside) per word piece."""
+def train_head(chunks: list, epochs: int, seed: int, layers: list[int]):  # noqa: ANN201
+    """The shipped trainer (``technique_frozen``) on cached states of all ``CACHED_LAYERS``, the head
+    mixing ``layers``; returns P(inside) per word piece."""
     torch, _, _ = training_modules(WHAT)
-    net = _train_head(chunks, FrozenParams(epochs=epochs, seed=seed))
-    return lambda xs: torch.sigmoid(net(torch.from_numpy(xs)[None]))[0].detach().numpy()
+    net = _train_head(chunks, FrozenParams(epochs=epochs, seed=seed), layers)
+    return lambda xs: torch.sigmoid(net(torch.from_numpy(xs.astype(np.float32))[None]))[0].detach().numpy()
 
 
 def span_vector(offs: np.ndarray, states: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -143,7 +153,9 @@ def span_proba(clf, scaler, offs: np.ndarray, states: np.ndarray):  # noqa: ANN0
 
 def heads_and_classes(args, ptc: list, new: list, fold_of: dict, states: dict, chunks: dict):  # noqa: ANN001, ANN201
     """Per fold: ``args.seeds`` span heads (out-of-fold P(inside) per token of each PTC article) and
-    the technique classifier on gold spans (pooled TC micro-F1)."""
+    the technique classifier on gold spans (pooled TC micro-F1); ``states`` holds the layers of
+    ``args.layers``, ``chunks`` the training windows of all cached layers."""
+    layers = [int(x) for x in args.layers.split(",")]
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -154,7 +166,8 @@ def heads_and_classes(args, ptc: list, new: list, fold_of: dict, states: dict, c
         train, test = [d for d in ptc if fold_of[d.id] != k], [d for d in ptc if fold_of[d.id] == k]
         extra = [d for d in new if fold_of[d.id] != k]
         for s in range(args.seeds):  # seed k for the first head, as this bench always trained it
-            p_in = train_head([c for d in train + extra for c in chunks[d.id]], args.epochs, seed=k + 100 * s)
+            seed = k + 100 * (args.first_seed + s)
+            p_in = train_head([c for d in train + extra for c in chunks[d.id]], args.epochs, seed, layers)
             for d in test:
                 offs = states[d.id][0]
                 probs[s][d.id] = token_max(d.doc, offs, np.concatenate([p_in(x) for x, _ in chunks[d.id]]))
@@ -175,19 +188,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent.parent / "shared" / "data" / "raw"))
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "narrascope"))
-    ap.add_argument("--layers", default="8,10,12", help=f"hidden layers to read, of {CACHED_LAYERS}")
+    ap.add_argument(
+        "--layers",
+        default=",".join(map(str, FrozenParams().layers)),
+        help=f"layers the span heads mix and the classifier reads, of {CACHED_LAYERS}",
+    )
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--tc-C", type=float, default=0.05)
     ap.add_argument(
         "--with-new", action="store_true", help="the span head also learns from the SemEval-2023 articles PTC lacks"
     )
     ap.add_argument("--seeds", type=int, default=1, help="heads per fold (seeds); ensembles of 1..N are scored")
+    ap.add_argument("--first-seed", type=int, default=0, help="the first head's seed index (seeds k + 100 * index)")
     ap.add_argument("--with-crf", action="store_true", help="also score mixes with the CRF's out-of-fold marginals")
     ap.add_argument(
         "--probs",
         default=None,
-        help="pickle of the heads' out-of-fold token probabilities: "
-        "written after training, read instead of training when it exists",
+        help="pickle of the heads' out-of-fold token probabilities: written after training, read instead of "
+        "training when it exists; several, comma-separated, pool the heads of earlier runs (e.g. other --layers)",
     )
     ap.add_argument("--out", default=str(ROOT / "results" / "technique_frozen.json"))
     args = ap.parse_args()
@@ -203,24 +221,34 @@ def main() -> None:
         k: [ptc_eval.PTCSpan(d.id, s, e, lab) for d in ptc if fold_of[d.id] == k for s, e, lab in d.spans]
         for k in range(5)
     }
-    saved = Path(args.probs) if args.probs else None
-    if saved and saved.exists():  # heads of an earlier run: score again without training
-        with saved.open("rb") as fh:
-            probs, ptc_tc, fit_s = pickle.load(fh)
+    saved = [Path(f) for f in args.probs.split(",")] if args.probs else []
+    if saved and all(f.exists() for f in saved):  # heads of earlier runs: score again without training
+        runs = []
+        for f in saved:
+            with f.open("rb") as fh:
+                runs.append(pickle.load(fh))
+        probs = [head for heads, _, _ in runs for head in heads]  # the heads of all files, in order
+        _, ptc_tc, fit_s = runs[0]  # TC and timings: the first file's
     else:
+        if len(saved) > 1:
+            raise SystemExit(
+                f"--probs: {', '.join(str(f) for f in saved if not f.exists())} missing; "
+                "several files are only read (train one run at a time)"
+            )
         pick = [CACHED_LAYERS.index(int(x)) for x in args.layers.split(",")]
-        states = {k: (o, s[:, pick]) for k, (o, s) in read_states(ptc, cache).items()}
+        full = read_states(ptc, cache)
         if new:
-            states.update({k: (o, s[:, pick]) for k, (o, s) in read_states(new, cache, "new").items()})
+            full.update(read_states(new, cache, "new"))
         tok = load_tokenizer(mpnet_path(cache, WHAT) / "tokenizer.json")
-        chunks = {}
-        for d in ptc + new:
-            offs, st = states[d.id]
+        chunks, states = {}, {}
+        for d in ptc + new:  # float16 windows of all layers (the head picks its own; batches cast them)
+            offs, st = full.pop(d.id)
             y = inside_pieces(offs, d.spans)
-            chunks[d.id] = [(st[a:b].astype(np.float32), y[a:b]) for a, b in encode(tok, d.text, WINDOW).windows]
+            chunks[d.id] = [(st[a:b], y[a:b]) for a, b in encode(tok, d.text, WINDOW).windows]
+            states[d.id] = (offs, st[:, pick])
         probs, ptc_tc, fit_s = heads_and_classes(args, ptc, new, fold_of, states, chunks)
         if saved:
-            with saved.open("wb") as fh:
+            with saved[0].open("wb") as fh:
                 pickle.dump((probs, ptc_tc, fit_s), fh, protocol=4)
 
     by_id = {d.id: d for d in ptc}
@@ -244,6 +272,7 @@ def main() -> None:
     result = {
         "encoder": "all-mpnet-base-v2 (frozen)",
         "layers": args.layers,
+        "heads_from": [f.name for f in saved] if len(saved) > 1 else None,  # runs pooled by --probs, in order
         "span_training_articles": "PTC + SemEval-2023 articles PTC lacks" if args.with_new else "PTC",
         "epochs": args.epochs,
         "tc_C": args.tc_C,

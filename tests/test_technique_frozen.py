@@ -34,8 +34,8 @@ class FakeReader:
         return np.repeat(np.asarray(ids, np.float32)[:, None, None], len(tf.LAYERS), 1).repeat(DIM, 2) / 1000
 
 
-def _artefact(folder: Path) -> Path:
-    """A head that outputs sigmoid(mean of the states), and a two-class span classifier."""
+def _artefact(folder: Path, layers: tuple[int, ...] = tf.LAYERS) -> Path:
+    """A head that outputs sigmoid(mean of the states of ``layers``), and a two-class span classifier."""
     from onnx import TensorProto, helper
 
     nodes = [
@@ -45,17 +45,18 @@ def _artefact(folder: Path) -> Path:
     graph = helper.make_graph(
         nodes,
         "head",
-        [helper.make_tensor_value_info("states", TensorProto.FLOAT, [1, "pieces", len(tf.LAYERS), DIM])],
+        [helper.make_tensor_value_info("states", TensorProto.FLOAT, [1, "pieces", len(layers), DIM])],
         [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, "pieces"])],
     )
     folder.mkdir()
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     (folder / "head.onnx").write_bytes(model.SerializeToString())
-    n = 2 * len(tf.LAYERS) * DIM
+    n = 2 * len(layers) * DIM
     W = np.zeros((2, n), np.float32)
     W[1, 0] = 1.0  # class "B" grows with the span's mean state
     np.savez(folder / "classes.npz", W=W, b=np.zeros(2, np.float32), mean=np.zeros(n), scale=np.ones(n))
-    (folder / "frozen.json").write_text(json.dumps({"classes": ["A", "B"]}), encoding="utf-8")
+    meta = {"classes": ["A", "B"]} if layers == tf.LAYERS else {"classes": ["A", "B"], "layers": list(layers)}
+    (folder / "frozen.json").write_text(json.dumps(meta), encoding="utf-8")
     return folder
 
 
@@ -89,6 +90,20 @@ def test_span_classes_come_from_the_span_states(fake: FakeReader, tmp_path: Path
     ids = fake.tokenizer.encode(text, add_special_tokens=False).ids
     assert p[1, 1] / p[1, 0] == pytest.approx(np.exp(ids[-1] / 1000), rel=1e-4)  # "massacre" is one piece
     assert tagger.span_proba(text, [], run).shape == (0, 2)
+
+
+def test_an_artefact_reading_fewer_layers_gets_only_those(fake: FakeReader, tmp_path: Path) -> None:
+    # artefacts from before layer sets: head and classifier over layers 8, 10 and 12 only
+    fake.states = lambda ids: np.broadcast_to(  # type: ignore[method-assign]
+        np.asarray(tf.LAYERS, np.float32)[None, :, None] / 100, (len(ids), len(tf.LAYERS), DIM)
+    ).copy()
+    tagger = tf.FrozenTagger(_artefact(tmp_path / "m", (8, 10, 12)))
+    _, probs, states = tagger.run("Seoul weighs arms.")
+    assert np.allclose(probs, 1 / (1 + np.exp(-0.10)))  # the mean of layers 8, 10 and 12, not of all five
+    assert states[0].shape[1:] == (3, DIM) and tagger.span_proba("Seoul weighs arms.", [(0, 5)]).shape == (1, 2)
+    (tmp_path / "m" / "frozen.json").write_text(json.dumps({"classes": ["A", "B"], "layers": [3, 8]}))
+    with pytest.raises(ValueError, match=r"reads mpnet layers \[3\]"):
+        tf.FrozenTagger(tmp_path / "m")
 
 
 def test_states_are_kept_for_training_only_when_asked(fake: FakeReader) -> None:
@@ -145,7 +160,9 @@ def test_trained_heads_are_averaged_in_one_graph(fake: FakeReader, tmp_path: Pat
     folder = tf.train(docs, docs[:1], tmp_path / "m", tf.FrozenParams(epochs=1, heads=heads))
     graph = onnx.load(str(folder / "head.onnx")).graph
     assert sum(n.op_type == "LSTM" for n in graph.node) == heads
-    assert json.loads((folder / "frozen.json").read_text(encoding="utf-8"))["params"]["heads"] == heads
+    meta = json.loads((folder / "frozen.json").read_text(encoding="utf-8"))
+    assert meta["params"]["heads"] == heads and meta["layers"] == list(tf.LAYERS)
+    assert meta["class_layers"] == list(tf.CLASS_LAYERS)
     _, probs, _ = tf.FrozenTagger(folder).run(text)
     assert probs.shape == (len(fake.tokenizer.encode(text, add_special_tokens=False).ids),)
     assert ((probs > 0) & (probs < 1)).all()

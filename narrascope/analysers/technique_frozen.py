@@ -5,11 +5,12 @@ A base-size encoder fine-tuned would be best, but a training step of all-mpnet-b
 stays frozen (:class:`narrascope.mpnet.Reader`, onnxruntime, weights from the ``mpnet`` extra) and
 small heads learn on its states:
 
-- span tagger: a learned softmax mix of layers 8, 10 and 12, a 256-unit projection and a BiLSTM give
-  P(word piece inside a technique span); ``FrozenParams.heads`` such heads (seeds) are averaged in
-  one graph (``head.onnx``, about 2 MB a head);
-- span classes: a logistic regression over a span's mean and first word-piece states
-  (``classes.npz``).
+- span tagger: a learned softmax mix of layers 4, 6 and 8 (``FrozenParams.layers``; the lower layers
+  find spans better than 8, 10 and 12), a 256-unit projection and a BiLSTM give P(word piece inside
+  a technique span); ``FrozenParams.heads`` such heads (seeds) are averaged in one graph
+  (``head.onnx``, about 2 MB a head), whose input is all the layers read (``LAYERS``);
+- span classes: a logistic regression over a span's mean and first word-piece states of layers
+  ``CLASS_LAYERS`` (``classes.npz``).
 
 Articles are read in windows of up to ``WINDOW`` word pieces. :class:`FrozenTagger` has the
 interface of :class:`~narrascope.analysers.technique_tagger.NeuralTagger`, so the technique model
@@ -36,7 +37,8 @@ from .technique_tagger import Encoded, encode, inside_pieces, pieces_in, token_m
 
 log = logging.getLogger(__name__)
 
-LAYERS = (8, 10, 12)
+LAYERS = (4, 6, 8, 10, 12)  # read by the encoder; the heads mix some, the span classifier others
+CLASS_LAYERS = (8, 10, 12)  # the span classifier's features
 WINDOW = 254  # word pieces per window (the encoder reads up to 512)
 WHAT = "training the frozen-mpnet technique tagger"
 
@@ -51,6 +53,7 @@ class FrozenParams:
     tc_C: float = 0.05  # inverse regularisation of the span-class logistic regression
     seed: int = 0
     heads: int = 1  # heads trained with seeds seed, seed + 100, ...; head.onnx averages their probabilities
+    layers: tuple[int, ...] = (4, 6, 8)  # the layers (of LAYERS) the heads mix
 
 
 _READER: list[Reader] = []
@@ -112,6 +115,10 @@ class FrozenTagger:
             )
         self.meta = json.loads((self.folder / "frozen.json").read_text(encoding="utf-8"))
         self.classes: list[str] = self.meta["classes"]
+        # the head's input layers and the classifier's, of those read (earlier artefacts: 8, 10, 12 for both)
+        layers = self.meta.get("layers", LAYERS)
+        self.head_layers = _pick(layers, LAYERS, self.folder)
+        self.class_layers = _pick(self.meta.get("class_layers", layers), LAYERS, self.folder)
         with np.load(self.folder / "classes.npz") as arr:
             self.W, self.b, self.mean, self.scale = arr["W"], arr["b"], arr["mean"], arr["scale"]
         self.head = session(self.folder / "head.onnx")
@@ -120,8 +127,8 @@ class FrozenTagger:
         enc, states = read(text)
         probs = np.zeros(len(enc.ids), np.float32)
         for (a, b), s in zip(enc.windows, states, strict=True):
-            probs[a:b] = self.head.run(None, {"states": s[None]})[0][0]
-        return enc, probs, states
+            probs[a:b] = self.head.run(None, {"states": s[None, :, self.head_layers]})[0][0]
+        return enc, probs, [s[:, self.class_layers] for s in states]
 
     def token_probs(self, doc: Any, run: Run | None = None) -> np.ndarray:
         enc, probs, _ = run or self.run(doc.text)
@@ -137,33 +144,47 @@ class FrozenTagger:
         return (z / z.sum(1, keepdims=True)).astype(np.float32)
 
 
+def _pick(layers: Sequence[int], read: Sequence[int], folder: Path) -> list[int] | slice:
+    """Indices of ``layers`` among the layers ``read`` (a whole slice when they are the same)."""
+    if list(layers) == list(read):
+        return slice(None)
+    missing = sorted(set(layers) - set(read))
+    if missing:
+        raise ValueError(f"{folder}: the model reads mpnet layers {missing}, which this version does not read ({read})")
+    return [list(read).index(x) for x in layers]
+
+
 # --------------------------------------------------------------------------- training (torch)
 
 
-def _head(torch: Any, nn: Any, n_layers: int, dim: int) -> Any:
+def _head(torch: Any, nn: Any, layers: Sequence[int], dim: int) -> Any:
+    pick = [LAYERS.index(x) for x in layers]
+
     class Head(nn.Module):
-        """Softmax-weighted layer mix -> projection -> BiLSTM -> P(inside) per word piece."""
+        """Softmax-weighted mix of its layers -> projection -> BiLSTM -> P(inside) per word piece."""
 
         def __init__(self) -> None:
             super().__init__()
-            self.mix = nn.Parameter(torch.zeros(n_layers))
+            self.register_buffer("pick", torch.tensor(pick), persistent=False)
+            self.mix = nn.Parameter(torch.zeros(len(pick)))
             self.drop = nn.Dropout(0.2)
             self.proj = nn.Linear(dim, 256)
             self.lstm = nn.LSTM(256, 128, batch_first=True, bidirectional=True)
             self.out = nn.Linear(256, 1)
 
-        def forward(self, x: Any) -> Any:  # (batch, pieces, layers, dim) -> logits (batch, pieces)
-            h = (x * torch.softmax(self.mix, 0)[None, None, :, None]).sum(2)
+        def forward(self, x: Any) -> Any:  # (batch, pieces, LAYERS, dim) -> logits (batch, pieces)
+            h = (x.index_select(2, self.pick) * torch.softmax(self.mix, 0)[None, None, :, None]).sum(2)
             h, _ = self.lstm(self.drop(torch.relu(self.proj(self.drop(h)))))
             return self.out(self.drop(h)).squeeze(-1)
 
     return Head()
 
 
-def _train_head(chunks: list[tuple[np.ndarray, np.ndarray]], p: FrozenParams) -> Any:
+def _train_head(chunks: list[tuple[np.ndarray, np.ndarray]], p: FrozenParams, layers: Sequence[int]) -> Any:
+    """A head over ``layers`` trained on windows of (states of LAYERS, inside labels per piece)."""
     torch, nn, _ = training_modules(WHAT)
     torch.manual_seed(p.seed)
-    net = _head(torch, nn, *chunks[0][0].shape[1:])
+    net = _head(torch, nn, layers, chunks[0][0].shape[2])
     opt = torch.optim.AdamW(net.parameters(), p.lr, weight_decay=0.01)
     rng = np.random.default_rng(p.seed)
     for _ in range(p.epochs):
@@ -201,15 +222,18 @@ def train(
     for text, spans in span_docs:
         enc, states = read(text, keep=True)
         y = inside_pieces(enc.offsets, spans)
-        chunks += [(s, y[a:b]) for (a, b), s in zip(enc.windows, states, strict=True)]
+        # float16 halves the memory of five layers (about 4 GB for the shipped corpus); batches cast back
+        chunks += [(s.astype(np.float16), y[a:b]) for (a, b), s in zip(enc.windows, states, strict=True)]
     if not any(y.any() for _, y in chunks):
         raise ValueError("no technique spans to train the frozen-mpnet tagger on")
     log.info("frozen tagger: states of %d articles read in %.0fs", len(span_docs), time.time() - t0)
-    nets = [_train_head(chunks, replace(p, seed=p.seed + 100 * h)) for h in range(p.heads)]
+    nets = [_train_head(chunks, replace(p, seed=p.seed + 100 * h), p.layers) for h in range(p.heads)]
     X, labels = [], []
+    pick = [LAYERS.index(x) for x in CLASS_LAYERS]
     for text, spans in class_docs:
         enc, states = read(text, keep=True)
-        X += [span_vector(enc, states, s, e) for s, e, _ in spans]
+        states = [s[:, pick] for s in states]
+        X += [span_vector(enc, states, start, end) for start, end, _ in spans]
         labels += [lab for _, _, lab in spans]
     X_arr = np.stack(X)
     mean, scale = X_arr.mean(0), X_arr.std(0) + 1e-6
@@ -246,6 +270,7 @@ def train(
     meta = {
         "encoder": "all-mpnet-base-v2 (frozen)",
         "layers": list(LAYERS),
+        "class_layers": list(CLASS_LAYERS),
         "window": WINDOW,
         "classes": [str(c) for c in clf.classes_],
         "params": asdict(p),
