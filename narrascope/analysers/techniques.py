@@ -561,15 +561,17 @@ class Params:
     neural_heads: int = 1  # frozen-mpnet span heads (seeds) whose probabilities are averaged
 
 
-# The shipped "mpnet" model: two frozen-mpnet span heads (seeds) trained on the PTC articles and the
-# SemEval-2023 articles PTC lacks, their P(inside) averaged, then mixed 3:1 with the CRF's (whose P(B)
-# splits adjacent spans) and decoded at 0.3: bench_technique_frozen.py --seeds 2 --with-crf, SI 0.440
-# cross-fitted against 0.415 for one head alone. Its span classes are averaged with the linear classifier's.
+# The shipped "mpnet" model: two frozen-mpnet span heads (seeds) over layers 4, 6 and 8, trained on the
+# PTC articles and the SemEval-2023 articles PTC lacks, their P(inside) averaged, then mixed 3:1 with the
+# CRF's (whose P(B) splits adjacent spans) and decoded at 0.35: bench_technique_frozen.py (key "2+crf0.25"
+# of technique_frozen_decoding.json), SI 0.453 cross-fitted, against 0.434 for one head alone and 0.440
+# for the previous two heads over layers 8, 10 and 12. Its span classes are averaged with the linear
+# classifier's.
 MPNET_PARAMS = Params(
     neural=True,
     neural_encoder="mpnet",
     neural_weight=0.75,
-    span_threshold=0.3,
+    span_threshold=0.35,
     neural_corpus="ptc+new",
     neural_heads=2,
 )
