@@ -93,7 +93,7 @@ def test_span_classes_come_from_the_span_states(fake: FakeReader, tmp_path: Path
 
 
 def test_an_artefact_reading_fewer_layers_gets_only_those(fake: FakeReader, tmp_path: Path) -> None:
-    # artefacts from before layer sets: head and classifier over layers 8, 10 and 12 only
+    # artefacts trained before the encoder read five layers: head and classifier over 8, 10 and 12 only
     fake.states = lambda ids: np.broadcast_to(  # type: ignore[method-assign]
         np.asarray(tf.LAYERS, np.float32)[None, :, None] / 100, (len(ids), len(tf.LAYERS), DIM)
     ).copy()
@@ -151,15 +151,20 @@ def test_shipped_mpnet_model_on_seed_article() -> None:
 
 
 @pytest.mark.skipif(not importlib.util.find_spec("torch"), reason="training needs the train extra")
-@pytest.mark.parametrize("heads", [1, 2])
-def test_trained_heads_are_averaged_in_one_graph(fake: FakeReader, tmp_path: Path, heads: int) -> None:
+@pytest.mark.parametrize("heads, layers", [(1, (4, 6, 8)), (2, (10, 12))])
+def test_trained_heads_are_averaged_in_one_graph(fake: FakeReader, tmp_path: Path, heads: int, layers) -> None:
     import onnx
+    from onnx import numpy_helper
 
     text = "They are evil, corrupt traitors. The minister spoke on Monday."
     docs = [(text, [(9, 13, "Name_Calling"), (15, 31, "Loaded_Language")]), ("The weather was mild.", [])]
-    folder = tf.train(docs, docs[:1], tmp_path / "m", tf.FrozenParams(epochs=1, heads=heads))
+    folder = tf.train(docs, docs[:1], tmp_path / "m", tf.FrozenParams(epochs=1, heads=heads, layers=layers))
     graph = onnx.load(str(folder / "head.onnx")).graph
     assert sum(n.op_type == "LSTM" for n in graph.node) == heads
+    # the heads take their layers out of the five read
+    consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in graph.node if n.op_type == "Constant"}
+    picks = [consts[n.input[1]].tolist() for n in graph.node if n.op_type == "Gather" and n.input[0] == "states"]
+    assert picks and all(p == [tf.LAYERS.index(x) for x in layers] for p in picks)
     meta = json.loads((folder / "frozen.json").read_text(encoding="utf-8"))
     assert meta["params"]["heads"] == heads and meta["layers"] == list(tf.LAYERS)
     assert meta["class_layers"] == list(tf.CLASS_LAYERS)
