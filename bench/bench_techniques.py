@@ -20,6 +20,7 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from narrascope.analysers.technique_frozen import clear_states
 from narrascope.analysers.techniques import (
@@ -43,9 +44,10 @@ PUBLISHED = {
 }
 
 
-def speed(articles_dir: Path, model: str = "crf", n: int = 40) -> dict[str, float]:
+def speed(articles_dir: Path, model: str = "crf", n: int = 40) -> dict[str, Any]:
     """Milliseconds per article of the analyser alone (the parse is done beforehand): wall-clock and
-    CPU time of this process (the CPU figure is the fair one on a shared machine)."""
+    CPU time of this process (the CPU figure is the fair one on a shared machine), with the date and
+    the params of the model timed (``--speed-only`` keeps CV figures that may be another model's)."""
     texts = list(read_articles(articles_dir).values())[:n]
     clear_states()  # the CV kept these articles' encoder states: time the encoder, not that cache
     arts = parse([Article(t) for t in texts])
@@ -64,6 +66,8 @@ def speed(articles_dir: Path, model: str = "crf", n: int = 40) -> dict[str, floa
         "ms_cpu_mean": round(statistics.mean(cpu), 1),
         "ms_cpu_median": round(statistics.median(cpu), 1),
         "load_average": round(os.getloadavg()[0], 1),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "params": dict(analyser.model.params.__dict__),
     }
 
 
@@ -102,7 +106,8 @@ def main() -> None:
         t0 = time.time()
         result = evaluate(ptc, st3, folds=args.folds, cache_dir=args.cache, params=params)
         result["cv_seconds"] = round(time.time() - t0)
-    result["date"] = time.strftime("%Y-%m-%d")
+    if not args.speed_only:  # the date of the CV figures
+        result["date"] = time.strftime("%Y-%m-%d")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")  # kept if the timing below fails
     result["speed"] = speed(ptc / "train-articles", args.model)
