@@ -229,7 +229,7 @@ def train(
     log.info("frozen tagger: states of %d articles read in %.0fs", len(span_docs), time.time() - t0)
     nets = [_train_head(chunks, replace(p, seed=p.seed + 100 * h), p.layers) for h in range(p.heads)]
     X, labels = [], []
-    pick = [LAYERS.index(x) for x in CLASS_LAYERS]
+    pick = _pick(CLASS_LAYERS, LAYERS, Path(out))
     for text, spans in class_docs:
         enc, states = read(text, keep=True)
         states = [s[:, pick] for s in states]
