@@ -114,6 +114,19 @@ def evaluate_narratives(
     _print_report(report, as_json, "narratives, cross-validated")
 
 
+@train_app.command("slant")
+def train_slant(
+    data: Path = typer.Option(..., "--data", help="BABE folder (final_labels_SG1.csv, final_labels_SG2.csv)."),
+    model_out: Path | None = typer.Option(None, "--out", help="Model folder (default: the shipped one)."),
+    encoder: str = typer.Option("mpnet", "--encoder", help="Sentence encoder: 'mpnet' (the shipped one) or another."),
+) -> None:
+    """Train the sentence slant classifier the 'mpnet' narratives gate reads (reproduces the shipped one)."""
+    from .analysers import slant
+
+    report = _run(slant.train, data, model_out or slant.slant_path(encoder), encoder=encoder)
+    typer.echo(json.dumps(report, indent=2, default=str))
+
+
 @predict_app.command("semeval2025-st2")
 def predict_st2(
     docs: Path = typer.Argument(..., help="Folder of documents (title line, blank line, body)."),

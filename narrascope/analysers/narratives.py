@@ -33,6 +33,8 @@ import numpy as np
 from ..document import Article, Finding, Sentence
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
+from .slant import FEATURES as SLANT_FEATURES
+from .slant import SlantModel, load_slant
 
 VERSION = "1.0.0"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "narratives"
@@ -56,6 +58,10 @@ class NarrativeConfig:
     doc_sentences: int = 80  # a document vector is the mean of its first sentences' vectors
     embed_C: float | None = None  # C of the document-vector heads (None: C)
     other_languages: bool = False  # document-vector heads also learn from the other languages' articles
+    # A slant model (``analysers/slant.py``; "mpnet" is the shipped one, or a folder) over the same encoder:
+    # the article's slant (how many of its sentences read as biased) joins the gate's document-vector head.
+    slant: str = ""
+    slant_weight: float = 0.3  # scale of the standardised slant features beside the unit document vector
     C: float = 10.0
     class_weight: str | None = "balanced"
     max_features: int = 40000
@@ -66,12 +72,14 @@ class NarrativeConfig:
 
     def vectors(self, texts: Sequence[str], sentences: Sequence[list[Sentence]] | None = None) -> np.ndarray:
         """Document vectors as this configuration makes them."""
-        return document_vectors(texts, sentences, self.encoder, self.doc_sentences)
+        return document_vectors(texts, sentences, self.encoder, self.doc_sentences, self.slant)
 
 
 # The shipped "mpnet" model: the TF-IDF heads averaged with heads over all-mpnet-base-v2 vectors of
-# the first 15 sentences (the ``mpnet`` extra); see bench/bench_narratives.py, row "mpnet".
-MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=15, embed_C=1.0)
+# the first 15 sentences (the ``mpnet`` extra), the gate's also over the article's slant; see
+# bench/bench_narratives.py, rows "mpnet" and "mpnet_no_slant".
+MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=15, embed_C=1.0, slant="mpnet")
+SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
 
 
 @dataclass
@@ -127,22 +135,51 @@ def document_vectors(
     sentences: Sequence[list[Sentence]] | None = None,
     encoder: str = "minilm-int8",
     max_sentences: int = 80,
+    slant: str = "",
 ) -> np.ndarray:
-    """Mean vector of each text's first ``max_sentences`` sentences (normalised)."""
+    """Mean vector of each text's first ``max_sentences`` sentences (normalised); with a ``slant``
+    model, followed by the article's slant features over up to ``SLANT_MAX_SENTENCES`` sentences."""
     from ..embed import get_encoder
 
+    slant_model = _slant_model(slant, encoder) if slant else None
+    read = max(max_sentences, SLANT_MAX_SENTENCES) if slant_model else max_sentences
     spans = sentences or [split_sentences(t) for t in texts]
-    flat = [t[s.start : s.end][:1000] for t, ss in zip(texts, spans, strict=True) for s in ss[:max_sentences]]
+    flat = [t[s.start : s.end][:1000] for t, ss in zip(texts, spans, strict=True) for s in ss[:read]]
     vecs = get_encoder(encoder)(flat)
     out = np.zeros((len(texts), vecs.shape[1]), np.float32)
+    per_article = []
     i = 0
     for r, ss in enumerate(spans):
-        n = min(len(ss), max_sentences)
+        n = min(len(ss), read)
+        mine = vecs[i : i + n]
         if n:
-            out[r] = vecs[i : i + n].mean(0)
-            i += n
+            out[r] = mine[:max_sentences].mean(0)
+        per_article.append(mine[:SLANT_MAX_SENTENCES])
+        i += n
     out /= np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-9, None)
-    return out
+    if slant_model is None:
+        return out
+    return np.hstack([out, slant_model.article_features(per_article)])
+
+
+_DEFINITION_VECTORS: dict[tuple, np.ndarray] = {}
+
+
+def _vectors_once(cfg: NarrativeConfig, texts: list[str]) -> np.ndarray:
+    """Vectors of the taxonomy's definition documents, computed once per process and configuration
+    (every fold of a cross-validation trains on the same ones)."""
+    key = (cfg.encoder, cfg.doc_sentences, cfg.slant, tuple(texts))
+    if key not in _DEFINITION_VECTORS:
+        _DEFINITION_VECTORS[key] = cfg.vectors(texts)
+    return _DEFINITION_VECTORS[key]
+
+
+@lru_cache(maxsize=4)
+def _slant_model(name: str, encoder: str) -> SlantModel:
+    model = load_slant(name)
+    if model.encoder != encoder:
+        raise ValueError(f"slant model {name!r} reads {model.encoder} vectors, the configuration's encoder {encoder}")
+    return model
 
 
 # --- the model ----------------------------------------------------------------------------------
@@ -405,6 +442,7 @@ class NarrativeModel:
         self.vectorizer: Any = None
         self.heads: dict[str, Heads] = {}
         self.emb_heads: dict[str, Heads] = {}
+        self.slant_norm: tuple[np.ndarray, np.ndarray] | None = None  # mean, sd of the training articles' slant
         self.meta: dict[str, Any] = {}
 
     # -- training --------------------------------------------------------------------------------
@@ -461,7 +499,10 @@ class NarrativeModel:
         V = None
         if cfg.embeddings:
             real = doc_vectors if doc_vectors is not None else self.config.vectors(texts)
-            V = np.vstack([real, self.config.vectors(all_texts[n:])]) if len(all_texts) > n else real
+            V = np.vstack([real, _vectors_once(cfg, all_texts[n:])]) if len(all_texts) > n else real
+            if cfg.slant:
+                k = len(SLANT_FEATURES)
+                self.slant_norm = (real[:, -k:].mean(0), np.clip(real[:, -k:].std(0), 1e-6, None))
         Yc, Yf = self.space.onehot(all_c, "coarse"), self.space.onehot(all_f, "fine")
         real_rows = np.arange(len(all_texts)) < n
         self.heads, self.emb_heads = self._fit_heads(X, V, Yc, Yf, real_rows, extra)
@@ -481,6 +522,16 @@ class NarrativeModel:
             self.meta.update(other_language_articles=len(extra.coarse))
         return self
 
+    def _views(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Document features -> (the document vectors, the gate's features: vectors and scaled slant)."""
+        if not self.config.slant:
+            return V, V
+        if self.slant_norm is None:
+            raise ValueError("this model reads the articles' slant but was not trained with it")
+        k, (mu, sd) = len(SLANT_FEATURES), self.slant_norm
+        slant = self.config.slant_weight * (V[:, -k:] - mu) / sd
+        return V[:, :-k], np.hstack([V[:, :-k], slant]).astype(np.float32)
+
     def _fit_heads(
         self,
         X: Any,
@@ -492,7 +543,10 @@ class NarrativeModel:
     ) -> tuple[dict[str, Heads], dict[str, Heads]]:
         cfg, sp = self.config, self.space
 
-        def fit_all(F: Any, Yc: np.ndarray, Yf: np.ndarray, real: np.ndarray, cfg: NarrativeConfig) -> dict[str, Heads]:
+        def fit_all(
+            F: Any, Yc: np.ndarray, Yf: np.ndarray, real: np.ndarray, cfg: NarrativeConfig, G: Any = None
+        ) -> dict[str, Heads]:
+            """Heads over features ``F``; the gate's over ``G`` (default ``F``)."""
             narrative = ~Yc[:, -1]
             dom_y = np.stack([Yc[:, :-1][:, sp.coarse_domain == d].any(1) for d in range(len(sp.domains))], 1)
             # Coarse heads learn from the articles of their domain when the topic gate picks the domain.
@@ -500,7 +554,7 @@ class NarrativeModel:
             # Fine heads learn from the articles of their parent when the hierarchy picks the parent.
             rows_f = Yc[:, sp.parent].T if cfg.hierarchy else None
             return {
-                "gate": _fit_heads(F[real], narrative[real, None], ["narrative"], cfg),
+                "gate": _fit_heads((F if G is None else G)[real], narrative[real, None], ["narrative"], cfg),
                 "domain": _fit_heads(F[narrative], dom_y[narrative], sp.domains, cfg),
                 "coarse": _fit_heads(F, Yc[:, :-1], sp.coarse, cfg, rows_c),
                 "fine": _fit_heads(F, Yf[:, :-1], sp.fine, cfg, rows_f),
@@ -516,7 +570,8 @@ class NarrativeModel:
             Yc = np.vstack([Yc, sp.onehot(extra.coarse, "coarse")])
             Yf = np.vstack([Yf, sp.onehot(extra.fine, "fine")])
             real = np.concatenate([real, np.zeros(len(extra.coarse), bool)])
-        return heads, fit_all(V, Yc, Yf, real, replace(cfg, C=cfg.embed_C or cfg.C))
+        vectors, gate_features = self._views(V)
+        return heads, fit_all(vectors, Yc, Yf, real, replace(cfg, C=cfg.embed_C or cfg.C), gate_features)
 
     # -- inference -------------------------------------------------------------------------------
 
@@ -526,13 +581,15 @@ class NarrativeModel:
         sp, n = self.space, X.shape[0]
         full = {"gate": ["narrative"], "domain": sp.domains, "coarse": sp.coarse, "fine": sp.fine}
         mats: dict[str, np.ndarray] = {}
+        vectors, gate_features = self._views(V) if emb and V is not None else (V, V)
         for key, labels in full.items():
             out = np.full((n, len(labels)), -1.0)
             index = {lab: i for i, lab in enumerate(labels)}
             h = heads[key]
             p = h.proba(X)
             if emb and V is not None:
-                ep = dict(zip(emb[key].labels, emb[key].proba(V).T, strict=True))
+                F = gate_features if key == "gate" else vectors
+                ep = dict(zip(emb[key].labels, emb[key].proba(F).T, strict=True))
                 w = self.config.embed_weight
                 p = (
                     np.stack(
@@ -593,6 +650,8 @@ class NarrativeModel:
                 arrays[f"{prefix}_{k}_W"] = h.W.astype(np.float16)
                 arrays[f"{prefix}_{k}_b"] = h.b.astype(np.float32)
                 labels[f"{prefix}_{k}"] = h.labels
+        if self.slant_norm is not None:
+            arrays["slant_mean"], arrays["slant_sd"] = self.slant_norm
         np.savez_compressed(folder / "model.npz", **arrays)
         vocab = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
         meta = {
@@ -631,6 +690,8 @@ class NarrativeModel:
             prefix, head = key.split("_", 1)
             target = m.heads if prefix == "tfidf" else m.emb_heads
             target[head] = Heads(labs, arrays[f"{key}_W"].astype(np.float32), arrays[f"{key}_b"])
+        if "slant_mean" in arrays:
+            m.slant_norm = (arrays["slant_mean"], arrays["slant_sd"])
         return m
 
     # -- evidence and explanation ----------------------------------------------------------------
