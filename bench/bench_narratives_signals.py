@@ -6,6 +6,15 @@
    and the coarse scores.
 2. **Persuasion-technique density as gate evidence**: the shipped technique model's spans per
    sentence (overall, per technique, share of characters), stacked with the shipped gate's logit.
+3. **Slant as gate evidence**: a sentence classifier trained on BABE (biased / non-biased news
+   sentences, ``babe_mbic/final_labels_SG1.csv`` and ``SG2``) over the shared MiniLM sentence vectors,
+   pooled over each article's sentences (share above 0.5, mean of the best three, mean), stacked with
+   the shipped gate's logit. It never sees a T10 label.
+4. **A gate that also learns from the other languages** (``--languages``, needs the ``multilingual``
+   extra): a logistic regression over USE-m3 vectors of the first 15 sentences, trained on the English
+   training folds alone or with the 1,437 BG, HI, PT and RU articles (training release and dev_gold),
+   classes balanced within each language; its out-of-fold ROC AUC on English, and stacked with the
+   shipped gate's logit.
 
 Protocol: out-of-fold scores of every article (the shipped model's heads trained per fold; the
 extra heads on the same training folds), then *one* set of thresholds tuned on the pooled
@@ -13,18 +22,20 @@ out-of-fold scores for each row. That tuning is optimistic, equally for the base
 others, so compare rows with each other, not with ``bench_narratives.py`` (thresholds tuned inside
 each training fold there).
 
-    python bench/bench_narratives_signals.py [--data ../shared/data/raw/semeval2025_t10]
+    python bench/bench_narratives_signals.py [--data ../shared/data/raw/semeval2025_t10] [--languages]
 
-Writes ``bench/results/narratives_signals.json``. Technique features are cached in
-``~/.cache/narrascope`` (numbers only, no text).
+Writes ``bench/results/narratives_signals.json``. Technique features and sentence vectors are cached
+in ``~/.cache/narrascope`` (numbers only, no text).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,10 +46,11 @@ from sklearn.preprocessing import StandardScaler
 
 from narrascope.analysers import narratives as nar
 from narrascope.evaluate.semeval2025 import load_dataset
-from narrascope.taxonomy.narratives import load_taxonomy
+from narrascope.taxonomy.narratives import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "raw" / "semeval2025_t10"
+BABE = ROOT.parent / "shared" / "data" / "raw" / "babe_mbic"
 OUT = ROOT / "bench" / "results" / "narratives_signals.json"
 MAX_SENTENCES = 60
 
@@ -70,6 +82,93 @@ def technique_features(texts: list[str]) -> np.ndarray:
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, F)
     return F
+
+
+def cached_vectors(name: str, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    key = hashlib.sha1("\0".join([name, *texts]).encode("utf-8")).hexdigest()[:16]
+    cache = Path.home() / ".cache" / "narrascope" / f"bench_narratives_{name}_{key}.npy"
+    if cache.is_file():
+        return np.load(cache)
+    vecs = encode(texts)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, vecs)
+    return vecs
+
+
+def babe_sentences(folder: Path) -> tuple[list[str], np.ndarray]:
+    """BABE's expert-labelled sentences (SG1, SG2) with an agreed bias label: texts, biased?"""
+    labels: dict[str, bool] = {}
+    for name in ("final_labels_SG2.csv", "final_labels_SG1.csv"):
+        with open(folder / name, encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter=";"):
+                text = row["text"].strip()
+                if text and text not in labels and row["label_bias"] in ("Biased", "Non-biased"):
+                    labels[text] = row["label_bias"] == "Biased"
+    if not labels:
+        raise SystemExit(f"{folder}: no BABE sentences with a bias label (final_labels_SG1.csv / SG2.csv)")
+    return list(labels), np.array(list(labels.values()))
+
+
+def slant_features(sents: list[list[str]], babe: Path) -> np.ndarray:
+    """Per article: share of sentences a BABE-trained bias classifier calls biased, mean of its three
+    highest probabilities, mean probability (MiniLM sentence vectors)."""
+    from narrascope.embed import get_encoder
+
+    encode = get_encoder("minilm-int8")
+    btexts, biased = babe_sentences(babe)
+    clf = LogisticRegression(C=1.0, max_iter=3000).fit(cached_vectors("babe_minilm", btexts, encode), biased)
+    flat = [s for ss in sents for s in ss]
+    p = clf.predict_proba(cached_vectors("sentences_minilm", flat, encode))[:, 1]
+    F, i = np.zeros((len(sents), 3)), 0
+    for r, ss in enumerate(sents):
+        q, i = p[i : i + len(ss)], i + len(ss)
+        if len(q):
+            F[r] = [(q > 0.5).mean(), np.sort(q)[-3:].mean(), q.mean()]
+    return F
+
+
+def language_gate(data: str, tax: Taxonomy, texts: list[str], narrative: np.ndarray, folds: list[np.ndarray]) -> dict:
+    """Out-of-fold P(narrative) on English from USE-m3 gates trained on English alone and with the
+    other languages' articles (classes balanced within each language)."""
+    o_texts: list[str] = []
+    o_lang: list[str] = []
+    o_narr: list[bool] = []
+    root = Path(data)
+    for lang in ("BG", "HI", "PT", "RU"):
+        for folder in (root / "train_target_4_December_release" / lang, root / "dev_gold" / lang):
+            if folder.is_dir():
+                t, c, _ = nar._arrays(load_dataset(folder, lang, tax))
+                o_texts += t
+                o_lang += [lang] * len(t)
+                o_narr += [x != [tax.other] for x in c]
+    if not o_texts:
+        raise SystemExit(f"{data}: --languages needs the BG, HI, PT or RU annotations")
+
+    def doc(ts: list[str]) -> np.ndarray:
+        return cached_vectors("usem3_15", ts, lambda x: nar.document_vectors(x, None, "use-m3", 15))
+
+    V, VO = doc(texts), doc(o_texts)
+    lang = np.array(["EN"] * len(texts) + o_lang)
+    y_o = np.array(o_narr)
+    out: dict = {"other_language_articles": len(o_texts)}
+    for name, with_other in (("english", False), ("with_other_languages", True)):
+        p = np.zeros(len(texts))
+        for test in folds:
+            train = np.setdiff1d(np.arange(len(texts)), test)
+            X = np.vstack([V[train], VO]) if with_other else V[train]
+            y = np.concatenate([narrative[train], y_o]) if with_other else narrative[train]
+            lg = np.concatenate([lang[train], lang[len(texts) :]]) if with_other else lang[train]
+            w = np.ones(len(y))
+            for g in set(lg):
+                m = lg == g
+                for cls in (True, False):
+                    k = m & (y == cls)
+                    if k.any():
+                        w[k] = m.sum() / (2 * k.sum())
+            clf = LogisticRegression(C=1.0, max_iter=3000).fit(X, y, sample_weight=w)
+            p[test] = clf.predict_proba(V[test])[:, 1]
+        out[name] = p
+    return out
 
 
 def sentence_heads(
@@ -125,6 +224,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--k", type=int, default=3, help="sentences averaged per label (evidence-sentence heads)")
     ap.add_argument("--C", type=float, default=1.0, help="C of the sentence heads")
+    ap.add_argument("--babe", default=str(BABE), help="folder of BABE's final_labels_SG1.csv and SG2.csv")
+    ap.add_argument("--languages", action="store_true", help="also the gate over the other languages (USE-m3)")
     args = ap.parse_args()
     t0 = time.time()
     tax = load_taxonomy()
@@ -151,6 +252,9 @@ def main() -> None:
     logit = np.log(np.clip(S.gate, 1e-6, 1 - 1e-6) / np.clip(1 - S.gate, 1e-6, 1))
     stacked = oof_gate(np.hstack([logit[:, None], T]), narrative, folds)
     density_only = oof_gate(T, narrative, folds)
+    slant = slant_features(sents, Path(args.babe))
+    slant_stacked = oof_gate(np.hstack([logit[:, None], slant]), narrative, folds)
+    slant_only = oof_gate(slant, narrative, folds)
 
     def row(name: str, gate: np.ndarray, coarse_scores: np.ndarray) -> dict:
         Sx = replace(S, gate=gate, coarse=coarse_scores)
@@ -180,13 +284,31 @@ def main() -> None:
         ),
         row("technique density alone as the gate", density_only, S.coarse),
         row("gate stacked with technique density", stacked, S.coarse),
+        row("BABE slant alone as the gate", slant_only, S.coarse),
+        row("gate stacked with BABE slant", slant_stacked, S.coarse),
     ]
+    languages = {}
+    if args.languages:
+        lg = language_gate(args.data, tax, texts, narrative, folds)
+        languages = {"other_language_articles": lg["other_language_articles"]}
+        for name, what in (("english", "English alone"), ("with_other_languages", "English and BG, HI, PT, RU")):
+            g = lg[name]
+            languages[f"use_m3_gate_auc_{name}"] = round(float(roc_auc_score(narrative, g)), 3)
+            gl = np.log(np.clip(g, 1e-6, 1 - 1e-6) / np.clip(1 - g, 1e-6, 1))
+            rows.append(
+                row(
+                    f"gate stacked with a USE-m3 gate trained on {what}",
+                    oof_gate(np.stack([logit, gl], 1), narrative, folds),
+                    S.coarse,
+                )
+            )
     result = {
         "dataset": "SemEval-2025 T10 EN train",
         "documents": n,
         "protocol": "5-fold CV (shipped folds); thresholds tuned once on pooled out-of-fold scores per row",
         "sentence_heads": {"k": args.k, "C": args.C, "max_sentences": MAX_SENTENCES},
         "rows": rows,
+        **({"languages": languages} if languages else {}),
         "seconds": round(time.time() - t0),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
