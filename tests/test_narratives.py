@@ -315,11 +315,12 @@ def test_mpnet_model_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch,
 def test_shipped_mpnet_model_on_pro_kremlin_seed() -> None:
     model = NarrativeModel.load(nar.MPNET_MODEL_DIR)
     assert model.config.encoder == "mpnet" and model.emb_heads
+    assert model.config.slant == "mpnet" and model.slant_norm is not None  # the gate reads the article's slant
     text = next(EXAMPLES.glob("000_*.txt")).read_text(encoding="utf-8")
     tfidf_only = model._score(model.vectorizer.transform([text]), None, model.heads, model.emb_heads)
     both = model.scores([text])
     assert not np.allclose(both.coarse, tfidf_only.coarse)  # the mpnet vector heads take part
     art = NarrativeAnalyser(model)(Article(text=text, title=text.split("\n", 1)[0]))
-    # The gate sits at the threshold for this article (0.599 against 0.6: "Other"), so only the
-    # output's shape is asserted here; the README reports it.
+    # The gate sits near its threshold for this article (0.518 against 0.55: "Other"), so only the
+    # output's shape is asserted here.
     assert art.findings_of("narratives") and len(art.findings_of("explanation")) == 1
