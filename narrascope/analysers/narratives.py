@@ -1,7 +1,8 @@
 """Narrative detection (SemEval-2025 Task 10 taxonomy): multi-label, two levels, with evidence.
 
 The model is a cascade of linear heads over TF-IDF word n-grams (optionally averaged with heads over
-document vectors from a sentence encoder, which may also learn from the other languages' articles):
+document vectors from a sentence encoder, which may also learn from the other languages' articles; the
+gate's may also read the article's slant, ``slant.py``):
 
 1. a *gate*: does the article carry any narrative of the taxonomy, or is it ``Other``?
 2. a *topic*: which domain (``URW`` war, ``CC`` climate): only that domain's labels may be predicted;
