@@ -83,6 +83,18 @@ def _narrative_config(encoder: str) -> Any:
     return configs[encoder]
 
 
+NARRATIVE_MODEL = (
+    "'tfidf' (the default), 'mpnet' (better, slower; needs the 'mpnet' extra) or a trained model folder; "
+    "default: the narratives_model setting."
+)
+
+
+def _narrative_model(name: str | None) -> Path | None:
+    from .analysers import narratives
+
+    return narratives.default_model_path(name) if name else None
+
+
 @train_app.command("narratives")
 def train_narratives(
     data: Path = typer.Option(..., "--data", help=DATA_T10),
@@ -131,11 +143,12 @@ def train_slant(
 def predict_st2(
     docs: Path = typer.Argument(..., help="Folder of documents (title line, blank line, body)."),
     dest: Path = typer.Option(..., "--out", help="Submission file."),
+    model: str | None = typer.Option(None, "--model", help=NARRATIVE_MODEL),
 ) -> None:
     """Subtask 2: narratives and subnarratives per document."""
     from .analysers import narratives
 
-    _done(_run(narratives.predict_st2, docs, dest), dest)
+    _done(_run(narratives.predict_st2, docs, dest, _narrative_model(model)), dest)
 
 
 @predict_app.command("semeval2025-st3")
@@ -143,11 +156,12 @@ def predict_st3(
     docs: Path = typer.Argument(..., help="Folder of documents."),
     dominant: Path = typer.Option(..., "--dominant", help="The task's dominant-narratives file."),
     dest: Path = typer.Option(..., "--out", help="Submission file."),
+    model: str | None = typer.Option(None, "--model", help=NARRATIVE_MODEL),
 ) -> None:
     """Subtask 3: an explanation of each document's given dominant narrative."""
     from .analysers import narratives
 
-    _done(_run(narratives.predict_st3, docs, dominant, dest), dest)
+    _done(_run(narratives.predict_st3, docs, dominant, dest, _narrative_model(model)), dest)
 
 
 CACHE = "Folder that keeps the corpora's parse and the fine-tuned models between runs."

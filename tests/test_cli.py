@@ -114,6 +114,25 @@ def test_predict_semeval2025_st1_and_its_errors(tmp_path):
     assert res.exit_code == 2 and "bad_offsets.txt:" in res.stderr
 
 
+def test_predict_semeval2025_st2_with_a_chosen_model(tmp_path):
+    from narrascope.analysers.narratives import NarrativeConfig, NarrativeModel
+    from narrascope.evaluate.semeval2025 import load_dataset
+
+    train = EXAMPLES.parent / "tests" / "fixtures" / "narratives" / "train"
+    ds = load_dataset(train)
+    NarrativeModel(config=NarrativeConfig(min_df=1, inner_folds=2)).fit(
+        [ds.texts[i] for i in ds.ids], [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids]
+    ).save(tmp_path / "tiny")
+    out = tmp_path / "st2.txt"
+    res = runner.invoke(app, ["predict", "semeval2025-st2", str(train / "raw-documents"), "--out", str(out),
+                              "--model", str(tmp_path / "tiny")])
+    assert res.exit_code == 0, res.output
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(ds.ids)
+    res = runner.invoke(app, ["predict", "semeval2025-st2", str(train / "raw-documents"), "--out", str(out),
+                              "--model", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2 and "no narratives model" in res.stderr and "narrascope train narratives" in res.stderr
+
+
 def test_cast_in_json_and_html_when_roles_run(tmp_path):
     out = tmp_path / "r.html"
     res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--analysers", "actors,quotes,roles", "--no-store",
