@@ -31,7 +31,6 @@ in ``~/.cache/narrascope`` (numbers only, no text).
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import time
@@ -95,36 +94,18 @@ def cached_vectors(name: str, texts: list[str], encode: Callable[[list[str]], np
     return vecs
 
 
-def babe_sentences(folder: Path) -> tuple[list[str], np.ndarray]:
-    """BABE's expert-labelled sentences (SG1, SG2) with an agreed bias label: texts, biased?"""
-    labels: dict[str, bool] = {}
-    for name in ("final_labels_SG2.csv", "final_labels_SG1.csv"):
-        with open(folder / name, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter=";"):
-                text = row["text"].strip()
-                if text and text not in labels and row["label_bias"] in ("Biased", "Non-biased"):
-                    labels[text] = row["label_bias"] == "Biased"
-    if not labels:
-        raise SystemExit(f"{folder}: no BABE sentences with a bias label (final_labels_SG1.csv / SG2.csv)")
-    return list(labels), np.array(list(labels.values()))
-
-
 def slant_features(sents: list[list[str]], babe: Path) -> np.ndarray:
     """Per article: share of sentences a BABE-trained bias classifier calls biased, mean of its three
-    highest probabilities, mean probability (MiniLM sentence vectors)."""
+    highest probabilities, mean probability (``analysers/slant.py`` over MiniLM sentence vectors)."""
+    from narrascope.analysers.slant import fit_slant, load_babe
     from narrascope.embed import get_encoder
 
     encode = get_encoder("minilm-int8")
-    btexts, biased = babe_sentences(babe)
-    clf = LogisticRegression(C=1.0, max_iter=3000).fit(cached_vectors("babe_minilm", btexts, encode), biased)
-    flat = [s for ss in sents for s in ss]
-    p = clf.predict_proba(cached_vectors("sentences_minilm", flat, encode))[:, 1]
-    F, i = np.zeros((len(sents), 3)), 0
-    for r, ss in enumerate(sents):
-        q, i = p[i : i + len(ss)], i + len(ss)
-        if len(q):
-            F[r] = [(q > 0.5).mean(), np.sort(q)[-3:].mean(), q.mean()]
-    return F
+    btexts, biased = load_babe(babe)
+    model = fit_slant(cached_vectors("babe_minilm", btexts, encode), biased, "minilm-int8")
+    flat = cached_vectors("sentences_minilm", [s for ss in sents for s in ss], encode)
+    bounds = np.cumsum([0] + [len(ss) for ss in sents])
+    return model.article_features([flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
 
 
 def language_gate(data: str, tax: Taxonomy, texts: list[str], narrative: np.ndarray, folds: list[np.ndarray]) -> dict:
