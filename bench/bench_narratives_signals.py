@@ -114,14 +114,10 @@ def language_gate(data: str, tax: Taxonomy, texts: list[str], narrative: np.ndar
     o_texts: list[str] = []
     o_lang: list[str] = []
     o_narr: list[bool] = []
-    root = Path(data)
-    for lang in ("BG", "HI", "PT", "RU"):
-        for folder in (root / "train_target_4_December_release" / lang, root / "dev_gold" / lang):
-            if folder.is_dir():
-                t, c, _ = nar._arrays(load_dataset(folder, lang, tax))
-                o_texts += t
-                o_lang += [lang] * len(t)
-                o_narr += [x != [tax.other] for x in c]
+    for lang, t, c, _ in nar.other_language_sets(data, "EN", tax):
+        o_texts += t
+        o_lang += [lang] * len(t)
+        o_narr += [x != [tax.other] for x in c]
     if not o_texts:
         raise SystemExit(f"{data}: --languages needs the BG, HI, PT or RU annotations")
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -902,27 +902,34 @@ def _arrays(ds: Any) -> tuple[list[str], list[list[str]], list[list[str]]]:
     return [ds.texts[i] for i in ids], [ds.labels[i].coarse for i in ids], [ds.labels[i].fine for i in ids]
 
 
-def other_language_articles(
+def other_language_sets(
     data_dir: str | Path, lang: str, taxonomy: Taxonomy
-) -> tuple[list[str], list[list[str]], list[list[str]]]:
-    """The labelled articles of every other language under a SemEval-2025 T10 release or task folder
-    (``<LANG>/``, ``train_target_4_December_release/<LANG>/`` and ``dev_gold/<LANG>/``)."""
+) -> Iterator[tuple[str, list[str], list[list[str]], list[list[str]]]]:
+    """(language, texts, coarse, fine) of each labelled folder of every other language under a
+    SemEval-2025 T10 release or task folder (``<LANG>/``, ``train_target_4_December_release/<LANG>/``
+    and ``dev_gold/<LANG>/``)."""
     from ..evaluate.semeval2025 import load_dataset
 
-    texts: list[str] = []
-    coarse: list[list[str]] = []
-    fine: list[list[str]] = []
     root = Path(data_dir)
     for other in ("BG", "EN", "HI", "PT", "RU"):
         if other == lang.upper():
             continue
         for folder in (root / other, root / "train_target_4_December_release" / other, root / "dev_gold" / other):
-            if not folder.is_dir():
-                continue
-            t, c, f = _arrays(load_dataset(folder, other, taxonomy))
-            texts += t
-            coarse += c
-            fine += f
+            if folder.is_dir():
+                yield (other, *_arrays(load_dataset(folder, other, taxonomy)))
+
+
+def other_language_articles(
+    data_dir: str | Path, lang: str, taxonomy: Taxonomy
+) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """The labelled articles of every other language (``other_language_sets``), in one list."""
+    texts: list[str] = []
+    coarse: list[list[str]] = []
+    fine: list[list[str]] = []
+    for _, t, c, f in other_language_sets(data_dir, lang, taxonomy):
+        texts += t
+        coarse += c
+        fine += f
     return texts, coarse, fine
 
 
