@@ -9,7 +9,7 @@ Universal Sentence Encoder v3 in numpy (the ``multilingual`` extra), or ``mpnet`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,11 +40,27 @@ class Encoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        # Sort by length so padding inside a batch stays small.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for idx, hidden, mask in self._batches(texts, batch_size):
+            m = mask[..., None].astype(np.float32)
+            vec = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+            vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
+            out[idx] = vec
+        return out
+
+    def token_states(self, texts: Sequence[str], batch_size: int = 32) -> list[np.ndarray]:
+        """Each text's L2-normalised last-layer word-piece states, without [CLS] and [SEP]
+        (what BERTScore matches)."""
+        out: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
+        for idx, hidden, mask in self._batches(texts, batch_size):
+            for row, i in enumerate(idx):
+                h = hidden[row, 1 : int(mask[row].sum()) - 1]
+                out[i] = h / np.clip(np.linalg.norm(h, axis=1, keepdims=True), 1e-9, None)
+        return out
+
+    def _batches(self, texts: Sequence[str], batch_size: int) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+        """(indices, hidden states, attention mask) per batch, texts sorted by length so padding stays small."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for b in range(0, len(order), batch_size):
             idx = order[b : b + batch_size]
             enc = self.tokenizer.encode_batch([texts[i] or " " for i in idx])
@@ -53,12 +69,7 @@ class Encoder:
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self.inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
-            hidden = self.session.run(None, feed)[0]
-            m = mask[..., None].astype(np.float32)
-            vec = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
-            vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
-            out[idx] = vec
-        return out
+            yield idx, self.session.run(None, feed)[0], mask
 
 
 def _cpu_count() -> int:

@@ -238,6 +238,15 @@ class Reader:
             out[idx] = vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
         return out
 
+    def token_states(self, texts: Sequence[str], max_pieces: int = 510) -> list[np.ndarray]:
+        """Each text's L2-normalised word-piece states of the last of ``layers`` (what BERTScore matches)."""
+        out = []
+        for text in texts:
+            ids = self.tokenizer.encode(text or " ", add_special_tokens=False).ids[:max_pieces]
+            h = self.states(ids)[:, -1] if ids else np.zeros((0, self.dim), np.float32)
+            out.append(h / np.clip(np.linalg.norm(h, axis=1, keepdims=True), 1e-9, None))
+        return out
+
     def states(self, ids: Sequence[int]) -> np.ndarray:
         """(pieces, layers, dim) states of one window of word-piece ids, read between <s> and </s>."""
         row = np.array([[BOS, *ids, EOS]], np.int64)

@@ -26,12 +26,14 @@ from narrascope.document import Article
 from narrascope.evaluate.semeval2025 import (
     NarrativeRecord,
     SemEvalFormatError,
+    bertscore,
     f1_samples,
     load_dataset,
     per_label_prf,
     read_st2,
     read_st3,
     score_st2,
+    score_st3,
     write_st2,
     write_st3,
 )
@@ -251,6 +253,76 @@ def test_analyser_on_pro_kremlin_seed() -> None:
     quotes = re.findall(r'"([^"]+)"', expl.attrs["text"].split("It says:", 1)[-1])
     assert quotes and all(q in text.replace('"', "'") for q in quotes)
     assert expl.label in {f.label for f in found}
+
+
+def test_evidence_ranked_by_closeness_to_the_definition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidates come from the TF-IDF weights; the encoder only re-orders them (and the label's
+    definition is encoded once per model)."""
+    ds = load_dataset(TRAIN)
+    texts = [ds.texts[i] for i in ds.ids]
+    model = NarrativeModel(config=NarrativeConfig(min_df=1, inner_folds=2, evidence_encoder="")).fit(
+        texts, [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids], tune=False
+    )
+    text = ds.texts["T_URW_1.txt"]
+    sents = split_sentences(text)
+    plain = model.evidence(PUPPET, text, sents, k=10)
+    assert plain and plain[0]["score"] == 1.0 and [e["score"] for e in plain] == sorted(
+        [e["score"] for e in plain], reverse=True
+    )
+    last = text[plain[-1]["start"] : plain[-1]["end"]]
+    calls: list[list[str]] = []
+
+    definition = "Discrediting Ukraine: Ukraine is a puppet of the West. "
+
+    def fake_encoder(name: str):  # the weakest TF-IDF sentence reads closest to the definition
+        def encode(batch: list[str]) -> np.ndarray:
+            calls.append(list(batch))
+            return np.array([[1.0, 0.0] if t == last or t.startswith(definition) else [0.0, 1.0] for t in batch])
+
+        return encode
+
+    monkeypatch.setattr(nar, "get_encoder", fake_encoder)
+    model.config = NarrativeConfig(min_df=1, inner_folds=2, evidence_encoder="fake")
+    ranked = model.evidence(PUPPET, text, sents, k=10)
+    assert {(e["start"], e["end"]) for e in ranked} == {(e["start"], e["end"]) for e in plain}
+    assert (ranked[0]["start"], ranked[0]["end"]) == (plain[-1]["start"], plain[-1]["end"])
+    model.evidence(PUPPET, text, sents)
+    assert sum(len(c) == 1 and c[0].startswith(definition) for c in calls) == 1  # the definition: encoded once
+
+
+def test_bertscore_hand_computed() -> None:
+    a = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert bertscore(a, a) == pytest.approx((1.0, 1.0, 1.0))
+    b = np.array([[1.0, 0.0]])  # matches the first of a's two tokens only
+    p, r, f = bertscore(b, a)
+    assert (p, r) == pytest.approx((1.0, 0.5)) and f == pytest.approx(2 / 3)
+    assert bertscore(np.zeros((0, 2)), a) == (0.0, 0.0, 0.0)
+
+
+def test_encoder_token_states_drop_the_special_tokens() -> None:
+    from narrascope.embed import load_encoder
+
+    enc = load_encoder("minilm-int8")
+    text = "Kyiv is a puppet of the West."
+    states = enc.token_states([text, "", "short"])
+    assert states[0].shape == (len(enc.tokenizer.encode(text).ids) - 2, enc.dim)
+    assert states[1].shape == (0, enc.dim)
+    assert np.allclose(np.linalg.norm(states[0], axis=1), 1.0, atol=1e-5)
+    assert bertscore(states[0], states[0])[2] == pytest.approx(1.0)
+    assert bertscore(states[2], states[0])[2] < 0.9
+
+
+def test_score_st3_needs_every_gold_explanation() -> None:
+    gold = {"d1": NarrativeRecord("d1", explanation="x"), "d2": NarrativeRecord("d2", explanation="y")}
+
+    def states(texts: list[str]) -> list[np.ndarray]:
+        return [np.array([[1.0, 0.0]]) if t == "x" else np.array([[0.0, 1.0]]) for t in texts]
+
+    scores = score_st3(gold, {"d1": NarrativeRecord("d1", explanation="x"), "d2": NarrativeRecord("d2", explanation="x")},
+                       states)
+    assert scores["documents"] == 2 and scores["f1"] == pytest.approx(0.5)
+    with pytest.raises(SemEvalFormatError, match="no explanation"):
+        score_st3(gold, {"d1": gold["d1"]}, states)
 
 
 def test_analyser_uses_parsed_sentences() -> None:

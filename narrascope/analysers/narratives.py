@@ -12,8 +12,9 @@ gate's may also read the article's slant, ``slant.py``):
 
 The label definitions and examples of the taxonomy are added as short extra training documents.
 Thresholds are global (not per label: per-label thresholds overfit with ~200 narrative articles) and
-are chosen on out-of-fold predictions inside the training data. Evidence sentences are the ones whose
-own features push the label's linear score most; the explanation quotes the strongest of them.
+are chosen on out-of-fold predictions inside the training data. Evidence sentences are, among the ones whose
+own features push the label's linear score most, those closest in meaning to the label's definition (MiniLM);
+the explanation quotes the strongest of them.
 
 The artefact is plain data: ``model.npz`` (arrays) and ``model.json`` (vocabulary, labels, thresholds).
 """
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..document import Article, Finding, Sentence
+from ..embed import get_encoder
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
 from .slant import FEATURES as SLANT_FEATURES
@@ -63,6 +65,8 @@ class NarrativeConfig:
     # the article's slant (how many of its sentences read as biased) joins the gate's document-vector head.
     slant: str = ""
     slant_weight: float = 0.3  # scale of the standardised slant features beside the unit document vector
+    # Ranks a label's evidence sentences by their closeness to its definition ("": by TF-IDF weight alone).
+    evidence_encoder: str = "minilm-int8"
     C: float = 10.0
     class_weight: str | None = "balanced"
     max_features: int = 40000
@@ -81,6 +85,8 @@ class NarrativeConfig:
 # bench/bench_narratives.py, rows "mpnet" and "mpnet_no_slant".
 MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=15, embed_C=1.0, slant="mpnet")
 SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
+EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evidence is chosen by meaning
+EVIDENCE_CHARS = 300  # of a candidate sentence read for its meaning
 
 
 @dataclass
@@ -140,8 +146,6 @@ def document_vectors(
 ) -> np.ndarray:
     """Mean vector of each text's first ``max_sentences`` sentences (normalised); with a ``slant``
     model, followed by the article's slant features over up to ``SLANT_MAX_SENTENCES`` sentences."""
-    from ..embed import get_encoder
-
     slant_model = _slant_model(slant, encoder) if slant else None
     read = max(max_sentences, SLANT_MAX_SENTENCES) if slant_model else max_sentences
     spans = sentences or [split_sentences(t) for t in texts]
@@ -445,6 +449,7 @@ class NarrativeModel:
         self.emb_heads: dict[str, Heads] = {}
         self.slant_norm: tuple[np.ndarray, np.ndarray] | None = None  # mean, sd of the training articles' slant
         self.meta: dict[str, Any] = {}
+        self._definition_vectors: dict[tuple[str, str], np.ndarray] = {}  # (encoder, label) -> vector
 
     # -- training --------------------------------------------------------------------------------
 
@@ -710,20 +715,61 @@ class NarrativeModel:
     def evidence(
         self, label: str, text: str, sentences: Sequence[Sentence], k: int = 3
     ) -> list[dict[str, Any]]:
-        """The ``k`` sentences whose own words push the label's score most (positive contributions only)."""
-        w = self._row(label)
-        if w is None or not sentences:
-            return []
+        """The ``k`` sentences that carry ``label`` (see :meth:`evidence_many`)."""
+        return self.evidence_many([label], text, sentences, k)[label]
+
+    def evidence_many(
+        self, labels: Sequence[str], text: str, sentences: Sequence[Sentence], k: int = 3
+    ) -> dict[str, list[dict[str, Any]]]:
+        """For each label, the ``k`` sentences that carry it. Candidates are the sentences whose own words
+        push the label's TF-IDF score most (positive contributions only, at most ``EVIDENCE_CANDIDATES``);
+        with an ``evidence_encoder`` they are ranked by how close they come in meaning to the label's
+        definition (``score``: cosine similarity), else by their contribution (``score``: share of the
+        best). The candidates of all labels are encoded together, once."""
+        out: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+        if not sentences:
+            return out
         X = self.vectorizer.transform([text[s.start : s.end] for s in sentences])
-        contrib = np.asarray(X @ w).ravel()
-        order = [i for i in np.argsort(-contrib)[:k] if contrib[i] > 0]
-        if not order:
-            return []
-        top = float(contrib[order[0]])
-        return [
-            {"start": sentences[i].start, "end": sentences[i].end, "score": round(float(contrib[i]) / top, 3)}
-            for i in order
-        ]
+        candidates: dict[str, tuple[list[int], np.ndarray]] = {}
+        for label in labels:
+            w = self._row(label)
+            if w is None:
+                continue
+            contrib = np.asarray(X @ w).ravel()
+            order = [int(i) for i in np.argsort(-contrib)[:EVIDENCE_CANDIDATES] if contrib[i] > 0]
+            if order:
+                candidates[label] = (order, contrib)
+        encoder = self.config.evidence_encoder
+        if encoder and candidates:
+            need = sorted({i for order, _ in candidates.values() for i in order})
+            encoded = get_encoder(encoder)([text[sentences[i].start : sentences[i].end][:EVIDENCE_CHARS] for i in need])
+            vecs = dict(zip(need, encoded, strict=True))
+            for label, (order, _) in candidates.items():
+                q = self._definition_vector(label, encoder)
+                sims = {i: float(vecs[i] @ q) for i in order}
+                out[label] = [
+                    {"start": sentences[i].start, "end": sentences[i].end, "score": round(sims[i], 3)}
+                    for i in sorted(order, key=lambda i: -sims[i])[:k]
+                ]
+            return out
+        for label, (order, contrib) in candidates.items():
+            top = float(contrib[order[0]])
+            out[label] = [
+                {"start": sentences[i].start, "end": sentences[i].end, "score": round(float(contrib[i]) / top, 3)}
+                for i in order[:k]
+            ]
+        return out
+
+    def _definition_vector(self, label: str, encoder: str) -> np.ndarray:
+        """The sentence vector of a label's name and definition (its coarse parent's for a catch-all)."""
+        key = (encoder, label)
+        if key not in self._definition_vectors:
+            tax = self.taxonomy
+            item = tax.get(label)
+            coarse = tax.parent(label) if tax.is_fine(label) else label
+            described = f"{label.split(': ', 1)[-1]}. {item.definition or tax.get(coarse).definition}"
+            self._definition_vectors[key] = get_encoder(encoder)([described])[0]
+        return self._definition_vectors[key]
 
     def quote(self, label: str, text: str, start: int, end: int, max_words: int = 20) -> tuple[int, int]:
         """The clause (or run of clauses, at most ``max_words`` words) of a sentence that weighs most
@@ -858,9 +904,10 @@ class NarrativeAnalyser:
         m, tax = self.model, self.model.taxonomy
         out: list[Finding] = []
         best: tuple[float, str, list[dict[str, Any]]] | None = None
+        evidence = m.evidence_many([f for f in pred.fine if f != tax.other], art.text, sents)
         for label in pred.fine:
             coarse = tax.parent(label)
-            ev = m.evidence(label, art.text, sents) if label != tax.other else []
+            ev = evidence.get(label, [])
             score = pred.scores.get(label, 1.0)
             out.append(
                 Finding(

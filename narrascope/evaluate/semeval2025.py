@@ -17,7 +17,7 @@ documents is reported too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,6 +250,34 @@ def score_st2(
         "per_label_coarse": per_label_prf(gc, pc, coarse),
         "per_label_fine": per_label_prf(gf, pf, fine),
     }
+
+
+def bertscore(candidate: np.ndarray, reference: np.ndarray) -> tuple[float, float, float]:
+    """BERTScore precision, recall and F1 of two texts given their L2-normalised token states: each
+    token matched to its most similar token in the other text (no idf weights, no rescaling)."""
+    if not len(candidate) or not len(reference):
+        return 0.0, 0.0, 0.0
+    sim = candidate @ reference.T
+    p, r = float(sim.max(1).mean()), float(sim.max(0).mean())
+    return p, r, (2 * p * r / (p + r) if p + r > 0 else 0.0)
+
+
+def score_st3(
+    gold: Mapping[str, NarrativeRecord],
+    pred: Mapping[str, NarrativeRecord],
+    token_states: Callable[[Sequence[str]], list[np.ndarray]],
+) -> dict[str, object]:
+    """Subtask-3 scores: BERTScore of each predicted explanation against the gold one, averaged over
+    documents. ``token_states`` gives the encoder's normalised token states of texts (the official
+    scorer's encoder is not available offline, so figures compare systems under one encoder only)."""
+    missing = [d for d in gold if d not in pred]
+    if missing:
+        raise SemEvalFormatError(f"{len(missing)} gold documents have no explanation, e.g. {missing[0]!r}")
+    ids = list(gold)
+    states = token_states([pred[d].explanation for d in ids] + [gold[d].explanation for d in ids])
+    prf = np.array([bertscore(states[i], states[len(ids) + i]) for i in range(len(ids))]).reshape(-1, 3)
+    p, r, f = prf.mean(0) if len(ids) else (0.0, 0.0, 0.0)
+    return {"documents": len(ids), "precision": float(p), "recall": float(r), "f1": float(f)}
 
 
 # --- submission writers ---------------------------------------------------------------------------
