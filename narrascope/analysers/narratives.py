@@ -86,7 +86,7 @@ class NarrativeConfig:
 MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=15, embed_C=1.0, slant="mpnet")
 SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
 EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evidence is chosen by meaning
-EVIDENCE_CHARS = 300  # of a candidate sentence read for its meaning
+EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
 @dataclass
