@@ -14,6 +14,14 @@ the previous configuration, and scored alone and mixed with the CRF:
     python bench/bench_technique_frozen.py --with-new --with-crf --probs /tmp/h468.pkl,/tmp/h468b.pkl,/tmp/h81012.pkl \
         --out bench/results/technique_frozen_decoding.json
 
+A third head (seed index 2), pooled the same way, scored on its own and with the other two
+(``bench/results/technique_frozen_3heads.json``, key ``3+crf0.25``: SI 0.456 against 0.453 for two heads,
+every fold up by 0.003-0.007; not shipped until the package CV has run):
+
+    python bench/bench_technique_frozen.py --with-new --first-seed 2 --probs /tmp/h468c.pkl --out /tmp/h468c.json
+    python bench/bench_technique_frozen.py --with-new --with-crf --probs /tmp/h468.pkl,/tmp/h468b.pkl,/tmp/h468c.pkl \
+        --out bench/results/technique_frozen_3heads.json
+
 Fine-tuning a base-size encoder is out of reach on two cores (about 110 word pieces/s for a training
 step, so hours per fold), but reading one is not (about 400 word pieces/s): every PTC train article
 is read once by all-mpnet-base-v2 in windows of up to 254 word pieces, and the hidden states of
