@@ -12,7 +12,8 @@ The metric re-implements the organisers' subtask-2 scorer: labels become one-hot
 official class list (labels outside it are ignored, as ``MultiLabelBinarizer`` does), a binary F1 is
 computed per document and averaged ("F1 samples"), for fine labels and for coarse labels. This is
 ``sklearn.metrics.f1_score(y_true, y_pred, average="samples", zero_division=0)``; the std over
-documents is reported too.
+documents is reported too. Subtask 3 is scored, as officially, by BERTScore between the produced and the
+gold explanation (:func:`score_st3`), over whichever encoder's token states the caller passes.
 """
 
 from __future__ import annotations
