@@ -155,3 +155,20 @@ def test_surname_alone_takes_the_full_name_stored_for_the_corpus(tmp_path, pipel
     store.save(later)
     assert later.quotes[0].speaker == "Yoon Suk-yeol" and later.quotes[0].speaker_id == "yoon-suk-yeol"
     assert {r["name"]: r["articles"] for r in store.actor_index()}["Yoon Suk-yeol"] == 2
+
+
+def test_a_new_database_waits_for_another_writer_before_switching_to_wal(tmp_path):
+    """SQLite refuses the switch to WAL at once (no busy wait) while another connection holds a write
+    lock on a new database; opening the store waits for it instead of failing."""
+    import sqlite3
+    import threading
+
+    db = tmp_path / "busy.db"
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA user_version=1")  # the file exists, still in rollback-journal mode
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE elsewhere(a)")
+    threading.Timer(0.5, lambda: other.execute("COMMIT")).start()
+    store = Store(str(db))
+    assert store.search("anything") == []
+    other.close()

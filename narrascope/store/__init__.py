@@ -211,8 +211,21 @@ def _fts_query(query: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+    import sqlite3
+    import time
+
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    # Switching a new database to WAL needs an exclusive lock. When another process holds a write lock
+    # (creating the schema), SQLite answers "locked" at once instead of waiting (it would deadlock),
+    # so wait here; once a database is in WAL mode the pragma needs no lock.
+    for attempt in range(100):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05 + 0.01 * attempt)
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
