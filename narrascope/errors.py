@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 
 class NarrascopeError(Exception):
     """Base class: ``str(error)`` is one line fit for the terminal."""
@@ -30,3 +33,19 @@ class MissingExtraError(NarrascopeError, RuntimeError):
     def __init__(self, what: str, extra: str, packages: str) -> None:
         self.extra = extra
         super().__init__(f"{what} needs the '{extra}' extra: pip install -e '.[{extra}]' ({packages})")
+
+
+class MissingModelError(NarrascopeError, FileNotFoundError):
+    """A model folder lacks files; names them and the command that trains such a model."""
+
+
+def require_files(folder: str | Path, names: Iterable[str], kind: str, train_command: str) -> Path:
+    """Return ``folder`` as a Path if it holds every file in ``names``; otherwise raise
+    :class:`MissingModelError`, e.g. "models/x: not a narratives model (missing model.npz); train one with `…`"."""
+    folder = Path(folder)
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        raise MissingModelError(
+            f"{folder}: not a {kind} (missing {', '.join(missing)}); train one with `{train_command}`"
+        )
+    return folder

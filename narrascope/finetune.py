@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MissingExtraError
+from .errors import MissingExtraError, require_files
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,7 @@ class Artefact:
 def load_artefact(folder: str | Path, record: str, kind: str, train_command: str) -> Artefact:
     """Read an artefact folder (``encoder.onnx``, ``tokenizer.json``, ``heads.npz``, ``record``);
     a missing file raises an error naming it and the command that trains one."""
-    src = Path(folder)
-    missing = [n for n in ("encoder.onnx", "tokenizer.json", "heads.npz", record) if not (src / n).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{src}: not a {kind} (missing {', '.join(missing)}); train one with `{train_command}`")
+    src = require_files(folder, ("encoder.onnx", "tokenizer.json", "heads.npz", record), kind, train_command)
     with np.load(src / "heads.npz") as heads:
         arrays = {k: heads[k] for k in heads.files}
     meta = json.loads((src / record).read_text(encoding="utf-8"))

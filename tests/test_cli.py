@@ -130,7 +130,7 @@ def test_predict_semeval2025_st2_with_a_chosen_model(tmp_path):
     assert len(out.read_text(encoding="utf-8").splitlines()) == len(ds.ids)
     res = runner.invoke(app, ["predict", "semeval2025-st2", str(train / "raw-documents"), "--out", str(out),
                               "--model", str(tmp_path / "nowhere")])
-    assert res.exit_code == 2 and "no narratives model" in res.stderr and "narrascope train narratives" in res.stderr
+    assert res.exit_code == 2 and "not a narratives model" in res.stderr and "narrascope train narratives" in res.stderr
 
 
 def test_cast_in_json_and_html_when_roles_run(tmp_path):

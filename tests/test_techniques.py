@@ -5,12 +5,14 @@ Fixtures under tests/fixtures/techniques/ are made-up articles in the PTC and Se
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from narrascope.analysers import techniques as tech
 from narrascope.document import Article
+from narrascope.errors import MissingModelError
 from narrascope.evaluate import ptc
 from narrascope.evaluate import semeval2023 as st3
 from narrascope.taxonomy.techniques import load_techniques
@@ -247,7 +249,12 @@ def test_tiny_model_fits_saves_loads_and_writes_submissions(tiny_model: tech.Tec
 
 
 def test_load_names_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="missing model.json"):
+    with pytest.raises(MissingModelError, match="missing model.json, arrays.npz.*`narrascope train techniques`"):
+        tech.TechniqueModel.load(tmp_path)
+    # a CRF model without its tagger file
+    for name in ("model.json", "arrays.npz"):
+        shutil.copy(tech.MODEL_DIR / name, tmp_path / name)
+    with pytest.raises(MissingModelError, match="not a technique model \\(missing tagger.crfsuite\\)"):
         tech.TechniqueModel.load(tmp_path)
 
 

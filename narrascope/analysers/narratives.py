@@ -34,6 +34,7 @@ import numpy as np
 
 from ..document import Article, Finding, Sentence
 from ..embed import get_encoder
+from ..errors import require_files
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
 from .slant import FEATURES as SLANT_FEATURES
@@ -675,15 +676,11 @@ class NarrativeModel:
 
     @classmethod
     def load(cls, folder: str | Path = MODEL_DIR, taxonomy: Taxonomy | None = None) -> NarrativeModel:
-        folder = Path(folder)
-        try:
-            meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-            arrays = np.load(folder / "model.npz")
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(
-                f"{folder}: no narratives model (model.json + model.npz); "
-                "train one with `narrascope train narratives --data DIR`"
-            ) from exc
+        folder = require_files(
+            folder, ("model.json", "model.npz"), "narratives model", "narrascope train narratives --data DIR"
+        )
+        meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        arrays = np.load(folder / "model.npz")
         tax = taxonomy or load_taxonomy(meta["taxonomy"])
         m = cls(tax, NarrativeConfig(**meta["config"]))
         m.thresholds = Thresholds(**meta["thresholds"])

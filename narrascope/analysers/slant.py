@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import require_files
+
 MODELS = Path(__file__).resolve().parent.parent / "models"
 FEATURES = ("share_biased", "top3_mean", "mean")
 BABE_FILES = ("final_labels_SG2.csv", "final_labels_SG1.csv")  # expert-labelled subgroups; MBIC is crowd-labelled
@@ -65,15 +67,11 @@ def slant_path(name: str) -> Path:
 
 
 def load_slant(name: str) -> SlantModel:
-    folder = slant_path(name)
-    try:
-        meta = json.loads((folder / "slant.json").read_text(encoding="utf-8"))
-        arrays = np.load(folder / "slant.npz")
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(
-            f"{folder}: no slant model (slant.json + slant.npz); train one with "
-            "`narrascope train slant --data BABE_DIR`"
-        ) from exc
+    folder = require_files(
+        slant_path(name), ("slant.json", "slant.npz"), "slant model", "narrascope train slant --data BABE_DIR"
+    )
+    meta = json.loads((folder / "slant.json").read_text(encoding="utf-8"))
+    arrays = np.load(folder / "slant.npz")
     return SlantModel(meta["encoder"], arrays["w"].astype(np.float32), float(arrays["b"]), meta.get("meta", {}))
 
 

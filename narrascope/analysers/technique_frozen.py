@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import require_files
 from ..finetune import cached, session, training_modules
 from ..mpnet import Reader, default_cache
 from .technique_tagger import Encoded, encode, inside_pieces, pieces_in, token_max
@@ -106,13 +107,8 @@ class FrozenTagger:
     """Inference: P(inside a span) per word piece and span-class probabilities."""
 
     def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-        missing = [n for n in ("head.onnx", "classes.npz", "frozen.json") if not (self.folder / n).is_file()]
-        if missing:
-            raise FileNotFoundError(
-                f"{self.folder}: not a frozen-mpnet tagger (missing {', '.join(missing)}); "
-                "train one with `narrascope train techniques --neural --encoder mpnet`"
-            )
+        train = "narrascope train techniques --neural --encoder mpnet"
+        self.folder = require_files(folder, ("head.onnx", "classes.npz", "frozen.json"), "frozen-mpnet tagger", train)
         self.meta = json.loads((self.folder / "frozen.json").read_text(encoding="utf-8"))
         self.classes: list[str] = self.meta["classes"]
         # the head's input layers and the classifier's, of those read (earlier artefacts: 8, 10, 12 for both)

@@ -42,6 +42,7 @@ import numpy as np
 from scipy import sparse
 
 from ..document import Article, Finding
+from ..errors import require_files
 from ..evaluate import ptc as ptc_eval
 from ..evaluate import semeval2023 as st3_eval
 from ..registry import analysers
@@ -999,17 +1000,12 @@ class TechniqueModel:
 
     @classmethod
     def load(cls, path: str | Path = MODEL_DIR) -> TechniqueModel:
-        src = Path(path)
-        missing = [n for n in ("model.json", "arrays.npz") if not (src / n).is_file()]
-        meta = json.loads((src / "model.json").read_text(encoding="utf-8")) if not missing else {}
+        train = "narrascope train techniques"
+        src = require_files(path, ("model.json", "arrays.npz"), "technique model", train)
+        meta = json.loads((src / "model.json").read_text(encoding="utf-8"))
         self = cls(Params(**meta.get("params", {})))
-        if not missing and self.uses_crf and not (src / "tagger.crfsuite").is_file():
-            missing.append("tagger.crfsuite")
-        if missing:
-            raise FileNotFoundError(
-                f"{src}: not a technique model (missing {', '.join(missing)}); "
-                "train one with `narrascope train techniques`"
-            )
+        if self.uses_crf:
+            require_files(src, ("tagger.crfsuite",), "technique model", train)
         arr = np.load(src / "arrays.npz")
         self.centroids, self.dense_mean, self.dense_std = (
             arr["centroids"],
