@@ -5,6 +5,8 @@ cold start, and peak memory. Writes bench/results/speed.json.
 
 Texts: SemEval-2025 T10 English training articles when ``--data`` has them, else the examples
 repeated. Each measurement runs in a fresh process so they do not share caches or memory.
+The README's figures come from the README's install (``pip install -e .``, no torch): spaCy
+imports torch whenever it is installed, so a venv with the train or mpnet extras starts slower.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ CHILD = textwrap.dedent("""
         list(pipe.pipe(arts))
     t_end = time.perf_counter()
     print(json.dumps({"articles": len(arts), "read_s": t_read - t0, "load_s": t_load - t_read,
-                      "run_s": t_end - t_load,
+                      "run_s": t_end - t_load, "analysers": pipe.names if mode == "full" else [],
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """)
 
@@ -51,6 +53,7 @@ COLD = textwrap.dedent("""
     import sys, resource, json, narrascope
     art = narrascope.analyze(sys.argv[1])
     print(json.dumps({"cold_start_s": time.perf_counter() - t0, "quotes": len(art.quotes),
+                      "torch_imported": "torch" in sys.modules,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """)
 
@@ -80,6 +83,7 @@ def main() -> None:
     result = {
         "corpus": corpus,
         "articles": full["articles"],
+        "default_analysers": full["analysers"],
         "mean_chars": round(chars / len(paths)),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "parse_articles_per_s": round(parse["articles"] / parse["run_s"], 2),
@@ -89,6 +93,8 @@ def main() -> None:
         "cold_start_s": round(cold["cold_start_s"], 2),
         "peak_rss_mb_full_run": round(full["peak_rss_mb"]),
         "peak_rss_mb_cold_start": round(cold["peak_rss_mb"]),
+        # spaCy's thinc imports torch when it is installed (train, mpnet extras), which slows the cold start
+        "torch_installed": cold["torch_imported"],
     }
     out = HERE / "results" / "speed.json"
     out.parent.mkdir(exist_ok=True)
