@@ -67,7 +67,7 @@ def analyze(
     analysers: str | None = typer.Option(None, "--analysers", help="Comma-separated analysers to run."),
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Largest input file, in bytes."),
 ) -> None:
-    """Analyse articles (actors, quotes, narratives; --analysers adds roles, techniques), store and print."""
+    """Analyse articles (actors, quotes, narratives, techniques; --analysers adds roles), store and print."""
     if fmt not in FORMATS:
         raise typer.BadParameter(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", param_hint="--format")
     settings = _settings(db, analysers=analysers, max_bytes=max_bytes)

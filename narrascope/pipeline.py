@@ -1,7 +1,7 @@
 """The pipeline: parse once, then run analysers in dependency order.
 
 >>> from narrascope import Pipeline
->>> nlp = Pipeline()                      # every built-in analyser
+>>> nlp = Pipeline()                      # the default analysers (pipeline.BUILTIN)
 >>> article = nlp.analyze_text("Title\\n\\nBody ...")
 """
 
@@ -17,8 +17,8 @@ from .registry import analysers as registry
 from .settings import Settings, get_settings
 
 #: Analysers run by default, in order; importing a module registers its analyser.
-BUILTIN = ("actors", "quotes", "narratives")
-#: Every analyser shipped with narrascope (the others are opt-in: ``--analysers``).
+BUILTIN = ("actors", "quotes", "narratives", "techniques")
+#: Every analyser shipped with narrascope (``roles`` is opt-in: ``--analysers``).
 _MODULES = {name: f"narrascope.analysers.{name}" for name in ("actors", "quotes", "narratives", "techniques", "roles")}
 
 

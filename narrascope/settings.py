@@ -35,7 +35,7 @@ class Settings:
     batch_size: int = 16
     #: Largest input file accepted, in bytes.
     max_bytes: int = 20_000_000
-    #: Analysers to run, comma-separated; empty means every registered analyser.
+    #: Analysers to run, comma-separated; empty means the defaults (``pipeline.BUILTIN``: all but ``roles``).
     analysers: str = ""
     #: Technique span tagger: "crf" (fast), "neural" (the fine-tuned MiniLM: more accurate, slower;
     #: see the README's figures) or the path of a model folder from ``narrascope train techniques``.

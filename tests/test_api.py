@@ -12,6 +12,8 @@ def test_analyze_path_and_text():
     art = narrascope.analyze(str(SEED_RFA))
     assert art.source == "Radio Free Asia (RFA)"
     assert any(q.speaker == "Vladimir Putin" for q in art.quotes)
+    # the default analysers: everything but roles
+    assert art.findings_of("narratives") and art.findings_of("techniques") and not art.findings_of("roles")
     art2 = narrascope.analyze('Talks\n\n"It is over," the envoy said, according to Reuters.')
     assert art2.title == "Talks" and art2.quotes
 
