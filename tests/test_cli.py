@@ -34,6 +34,9 @@ def test_table_output_and_show_and_search(tmp_path):
     db = str(tmp_path / "c.db")
     res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--db", db])
     assert res.exit_code == 0 and "Maria Zakharova" in res.stdout
+    # techniques by default; their sentence and paragraph labels are summed up, not listed
+    assert "Persuasion techniques" in res.stdout and "spans per 100 sentences" in res.stdout
+    assert "Technique_paragraphs" not in res.stdout and "paragraphs: " in res.stdout
     res = runner.invoke(app, ["search", "puppet", "--db", db, "--json"])
     hit = json.loads(res.stdout.splitlines()[0])
     res = runner.invoke(app, ["show", hit["id"][:6], "--db", db, "--format", "jsonl"])
