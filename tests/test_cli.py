@@ -74,6 +74,7 @@ def test_html_report_is_self_contained_and_escapes_hostile_input(tmp_path):
     assert 'href="javascript:' not in html
     assert "<link" not in html and "src=" not in html.replace("&lt;img src=x", "")  # nothing loaded from outside
     assert 'class="quote quote-direct"' in html
+    assert "narrative evidence" not in html  # no narrative here, so no evidence in the legend
 
 
 def test_html_report_per_article_folder(tmp_path):
@@ -83,7 +84,8 @@ def test_html_report_per_article_folder(tmp_path):
     assert res.exit_code == 0
     files = sorted(out.glob("*.html"))
     assert len(files) == 2
-    assert "Maria Zakharova" in "".join(f.read_text(encoding="utf-8") for f in files)
+    pages = "".join(f.read_text(encoding="utf-8") for f in files)
+    assert "Maria Zakharova" in pages and 'class="evidence">narrative evidence' in pages  # the Kremlin seed's
 
 
 def test_threads_thread_and_compare_commands(tmp_path):
@@ -151,6 +153,7 @@ def test_techniques_in_json_and_html_with_density(tmp_path):
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
     assert "technique spans per 100 sentences" in html and 'class="finding finding-techniques"' in html
+    assert "narrative evidence" not in html  # narratives did not run
     res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--analysers", "techniques", "--no-store", "--format", "jsonl"])
     rec = json.loads(res.stdout)
     assert rec["techniques"] and all(rec["text"][t["start"]:t["end"]] for t in rec["techniques"])

@@ -73,11 +73,13 @@ def _context(article: Article) -> dict[str, Any]:
     layers: dict[str, list[Any]] = {}
     for f in article.findings:
         layers.setdefault(f.layer, []).append(f)
+    spans = _spans(article)
     return {
         "article": article,
         "title": display_title(article),
         "url": _safe_url(article.url),
-        "segments": segments(article.text, _spans(article)),
+        "segments": segments(article.text, spans),
+        "evidence_shown": any(s[2].startswith("evidence ") for s in spans),
         "layers": {k: sorted(v, key=lambda f: -f.score) for k, v in layers.items()},
         "technique_counts": Counter(f.label for f in layers.get("techniques", [])).most_common(),
     }
