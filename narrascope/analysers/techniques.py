@@ -185,7 +185,8 @@ def _quote_flags(doc: Any) -> list[bool]:
 
 
 class Tfidf:
-    """A TF-IDF vectoriser that saves as a vocabulary list and an idf array."""
+    """A TF-IDF vectoriser (scikit-learn's when fitted, ``textvec``'s when loaded) that saves as a
+    vocabulary list and an idf array."""
 
     def __init__(self, **params: Any) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -210,10 +211,14 @@ class Tfidf:
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], idf: np.ndarray) -> Tfidf:
-        params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in meta["params"].items()}
-        self = cls(**params, vocabulary={w: i for i, w in enumerate(meta["vocab"])})
-        self.vec._validate_vocabulary()
-        self.vec.idf_ = idf.astype(np.float64)
+        """A saved vectoriser, for inference only: ``textvec`` computes the same vectors without
+        importing scikit-learn, which would double the start-up time."""
+        from ..textvec import TfidfTransform
+
+        self = cls.__new__(cls)
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()}
+        self.params = {"sublinear_tf": True, **params}  # the default of __init__
+        self.vec = TfidfTransform.from_params({w: i for i, w in enumerate(meta["vocab"])}, idf, self.params)
         return self
 
 
