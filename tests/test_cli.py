@@ -10,6 +10,7 @@ from conftest import EXAMPLES, SEED_KREMLIN
 from typer.testing import CliRunner
 
 from narrascope.cli import app
+from narrascope.report.json import display_label
 
 runner = CliRunner()
 KEYS = {"id", "title", "text", "source", "actors", "quotes", "published", "url"}
@@ -37,6 +38,7 @@ def test_table_output_and_show_and_search(tmp_path):
     # techniques by default; their sentence and paragraph labels are summed up, not listed
     assert "Persuasion techniques" in res.stdout and "spans per 100 sentences" in res.stdout
     assert "Technique_paragraphs" not in res.stdout and "paragraphs: " in res.stdout
+    assert "Name calling / labeling" in res.stdout and "Name_Calling-Labeling" not in res.stdout  # readable labels
     res = runner.invoke(app, ["search", "puppet", "--db", db, "--json"])
     hit = json.loads(res.stdout.splitlines()[0])
     res = runner.invoke(app, ["show", hit["id"][:6], "--db", db, "--format", "jsonl"])
@@ -154,9 +156,17 @@ def test_techniques_in_json_and_html_with_density(tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "technique spans per 100 sentences" in html and 'class="finding finding-techniques"' in html
     assert "narrative evidence" not in html  # narratives did not run
+    assert "Name calling / labeling" in html and ">Name_Calling-Labeling<" not in html
     res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--analysers", "techniques", "--no-store", "--format", "jsonl"])
     rec = json.loads(res.stdout)
     assert rec["techniques"] and all(rec["text"][t["start"]:t["end"]] for t in rec["techniques"])
+
+
+def test_display_label_gives_readable_technique_names():
+    assert display_label("Name_Calling-Labeling", "techniques") == "Name calling / labeling"
+    assert display_label("Doubt,Loaded_Language", "technique_sentences") == "Doubt, Loaded language"
+    assert display_label("Not_In_The_Taxonomy", "techniques") == "Not_In_The_Taxonomy"
+    assert display_label("URW: Discrediting Ukraine", "narratives") == "URW: Discrediting Ukraine"
 
 
 def test_predict_ptc_formats(tmp_path):

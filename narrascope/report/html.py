@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ..document import Article
-from .json import display_title
+from .json import display_label, display_title
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -23,6 +23,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["readable"] = display_label  # {{ f.label|readable(layer) }}
 
 
 @dataclass
@@ -58,7 +59,8 @@ def _spans(article: Article) -> list[tuple[int, int, str, str]]:
     for f in article.findings:
         # Roles sit on mentions, and sentence/paragraph technique labels repeat their spans: not highlighted.
         if f.start is not None and f.end is not None and f.layer != "roles" and not f.layer.startswith("technique_"):
-            spans.append((f.start, f.end, f"finding finding-{f.layer}", f"{f.layer}: {f.label} ({f.score:.2f})"))
+            note = f"{f.layer}: {display_label(f.label, f.layer)} ({f.score:.2f})"
+            spans.append((f.start, f.end, f"finding finding-{f.layer}", note))
         for ev in f.attrs.get("evidence", []) if isinstance(f.attrs.get("evidence"), list) else []:
             if isinstance(ev, dict) and "start" in ev and "end" in ev:
                 spans.append((ev["start"], ev["end"], f"evidence evidence-{f.layer}", f"{f.layer}: {f.label}"))

@@ -46,6 +46,20 @@ def article_record(article: Article, include_text: bool = True) -> dict[str, Any
     return rec
 
 
+_TECHNIQUE_LAYERS = ("techniques", "technique_sentences", "technique_paragraphs")
+
+
+def display_label(label: str, layer: str) -> str:
+    """A finding's label for people: technique names become the taxonomy's readable labels ("Name calling /
+    labeling"; sentence labels list several, comma-separated). Other labels, and the JSON, keep their names."""
+    if layer not in _TECHNIQUE_LAYERS:
+        return label
+    from ..taxonomy.techniques import load_techniques
+
+    tax = load_techniques()
+    return ", ".join(tax.get(n).label if n in tax.names else n for n in label.split(","))
+
+
 def display_title(article: Article, width: int = 90) -> str:
     """The title, or the first line of the text when the article has none."""
     if article.title:

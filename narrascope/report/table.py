@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..document import Article
-from .json import display_title
+from .json import display_label, display_title
 
 
 def _clip(text: str, n: int) -> str:
@@ -33,7 +33,7 @@ def _caption(article: Article, layer: str, n: int) -> str | None:
             notes.append(f"{density:.1f} spans per 100 sentences")
         paragraphs = Counter(f.label for f in article.findings_of("technique_paragraphs")).most_common(3)
         if paragraphs:
-            notes.append("paragraphs: " + ", ".join(f"{label} ×{k}" for label, k in paragraphs))
+            notes.append("paragraphs: " + ", ".join(f"{display_label(lab, layer)} ×{k}" for lab, k in paragraphs))
     return "; ".join(notes) or None
 
 
@@ -62,7 +62,7 @@ def render(article: Article, console: Console) -> None:
         tbl.add_column("evidence", overflow="fold")
         for f in found[:_ROWS]:
             ev = article.text[f.start : f.end] if f.start is not None and f.end is not None else ""
-            tbl.add_row(f.label, f"{f.score:.2f}", _clip(ev, 80))
+            tbl.add_row(display_label(f.label, layer), f"{f.score:.2f}", _clip(ev, 80))
         parts.append(tbl)
     head = f"[bold]{display_title(article)}[/bold]\n[dim]{article.id} · {article.source or 'unknown source'}"
     head += f" · {article.published or 'undated'} · {article.path or ''}[/dim]"
