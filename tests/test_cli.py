@@ -160,6 +160,7 @@ def test_techniques_in_json_and_html_with_density(tmp_path):
     res = runner.invoke(app, ["analyze", str(SEED_KREMLIN), "--analysers", "techniques", "--no-store", "--format", "jsonl"])
     rec = json.loads(res.stdout)
     assert rec["techniques"] and all(rec["text"][t["start"]:t["end"]] for t in rec["techniques"])
+    assert rec["technique_density"] > 0
 
 
 def test_display_label_gives_readable_technique_names():

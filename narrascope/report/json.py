@@ -42,6 +42,8 @@ def article_record(article: Article, include_text: bool = True) -> dict[str, Any
             rec[f"{layer}_label"] = items[0]["label"]
         else:
             rec[layer] = items
+    if "technique_density" in article.meta:
+        rec["technique_density"] = article.meta["technique_density"]
     rec["versions"] = article.meta.get("versions", {})
     return rec
 
