@@ -50,7 +50,7 @@ class TfidfTransform:
         if analyzer not in ("word", "char_wb"):
             raise ValueError(f"analyzer {analyzer!r} is not supported (only 'word' and 'char_wb')")
         self.vocabulary_ = vocabulary
-        self.idf_ = np.asarray(idf, dtype=dtype)
+        self.idf_: np.ndarray = np.asarray(idf, dtype=dtype)
         self.ngram_min, self.ngram_max = ngram_min, ngram_max
         self.sublinear_tf = sublinear_tf
         self.dtype = dtype
