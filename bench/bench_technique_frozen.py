@@ -3,7 +3,7 @@
     pip install -e ".[train,mpnet]"
     python bench/bench_technique_frozen.py [--data ../shared/data/raw] [--cache ~/.cache/narrascope] [--layers 4,6,8]
 
-The shipped configuration's figures (``bench/results/technique_frozen_decoding.json``): two heads
+The figures of the two-head configuration (``bench/results/technique_frozen_decoding.json``): two heads
 over layers 4, 6 and 8 (seeds k and k + 100), pooled with the two heads over layers 8, 10 and 12 of
 the previous configuration, and scored alone and mixed with the CRF:
 
@@ -16,7 +16,7 @@ the previous configuration, and scored alone and mixed with the CRF:
 
 A third head (seed index 2), pooled the same way, scored on its own and with the other two
 (``bench/results/technique_frozen_3heads.json``, key ``3+crf0.25``: SI 0.456 against 0.453 for two heads,
-every fold up by 0.003-0.007; not shipped until the package CV has run):
+every fold up by 0.003-0.007; shipped after the package CV, SI 0.453 against 0.447):
 
     python bench/bench_technique_frozen.py --with-new --first-seed 2 --probs /tmp/h468c.pkl --out /tmp/h468c.json
     python bench/bench_technique_frozen.py --with-new --with-crf --probs /tmp/h468.pkl,/tmp/h468b.pkl,/tmp/h468c.pkl \
