@@ -761,12 +761,15 @@ class NarrativeModel:
         """The sentence vector of a label's name and definition (its coarse parent's for a catch-all)."""
         key = (encoder, label)
         if key not in self._definition_vectors:
-            tax = self.taxonomy
-            item = tax.get(label)
-            coarse = tax.parent(label) if tax.is_fine(label) else label
-            described = f"{label.split(': ', 1)[-1]}. {item.definition or tax.get(coarse).definition}"
+            described = f"{label.split(': ', 1)[-1]}. {self._definition(label)}"
             self._definition_vectors[key] = get_encoder(encoder)([described])[0]
         return self._definition_vectors[key]
+
+    def _definition(self, label: str) -> str:
+        """A label's definition, or its coarse parent's when it has none (the catch-alls)."""
+        tax = self.taxonomy
+        coarse = tax.parent(label) if tax.is_fine(label) else label
+        return tax.get(label).definition or tax.get(coarse).definition
 
     def quote(self, label: str, text: str, start: int, end: int, max_words: int = 20) -> tuple[int, int]:
         """The clause (or run of clauses, at most ``max_words`` words) of a sentence that weighs most
@@ -804,7 +807,6 @@ class NarrativeModel:
         tax = self.taxonomy
         if label == tax.other:
             return "The text carries none of the narratives of the taxonomy.", []
-        item = tax.get(label)
         coarse = tax.parent(label) if tax.is_fine(label) else label
         name = label.split(": ")[-1]
         head = (
@@ -812,7 +814,7 @@ class NarrativeModel:
             + (f' ("{name}")' if name not in ("Other", coarse.split(": ")[-1]) else "")
             + "."
         )
-        definition = (item.definition or tax.get(coarse).definition).rstrip(".")
+        definition = self._definition(label).rstrip(".")
         if definition.lower().startswith("statements "):
             definition = "It makes statements " + definition[len("statements ") :]
         ev = evidence if evidence is not None else self.evidence(label, text, sentences)

@@ -50,8 +50,8 @@ def render(article: Article, console: Console) -> None:
     for q in article.quotes:
         quotes.add_row(q.speaker or "[dim]unresolved[/dim]", q.cue or "", q.kind, _clip(q.text, 110))
     parts: list = [actors, quotes]
-    if article.findings_of("explanation"):
-        parts.append(Text(f"Explanation: {article.findings_of('explanation')[0].attrs.get('text', '')}"))
+    for explanation in article.findings_of("explanation")[:1]:
+        parts.append(Text(f"Explanation: {explanation.attrs.get('text', '')}"))
     layers = {f.layer for f in article.findings} - {"explanation", *_DERIVED}
     for layer in sorted(layers, key=lambda name: (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)):
         found = sorted(article.findings_of(layer), key=lambda f: -f.score)
