@@ -162,7 +162,7 @@ def train(
     y_main = torch.tensor([list(mains).index(ex.main) for ex in examples])
     y_fine = torch.tensor([[f in ex.fines for f in fines] for ex in examples], dtype=torch.float32)
 
-    class Net(nn.Module):
+    class Net(nn.Module):  # type: ignore[name-defined]  # torch is imported lazily
         def __init__(self) -> None:
             super().__init__()
             self.enc = AutoModel.from_pretrained(str(src))
@@ -187,17 +187,17 @@ def train(
     for epoch in range(p.epochs):
         order = rng.permutation(len(rows))
         for k in range(0, len(order), p.batch_size):
-            idx = order[k : k + p.batch_size]
-            H = net(*batch(idx))
+            batch_idx = order[k : k + p.batch_size].tolist()
+            H = net(*batch(batch_idx))
             rep = net.drop(
                 torch.stack(
                     [
                         torch.cat([H[r, 0], H[r, rows[i][1]], H[r, rows[i][1] : rows[i][2]].mean(0)])
-                        for r, i in enumerate(idx)
+                        for r, i in enumerate(batch_idx)
                     ]
                 )
             )
-            loss = ce(net.main(rep), y_main[idx]) + bce(net.fine(rep), y_fine[idx])
+            loss = ce(net.main(rep), y_main[batch_idx]) + bce(net.fine(rep), y_fine[batch_idx])
             step(net, loss, opt, sched)
         log.info("role encoder: epoch %d/%d, loss %.3f, %.0fs", epoch + 1, p.epochs, loss.item(), time.time() - t0)
     net.eval()

@@ -237,7 +237,7 @@ def train(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
 
-    class Probs(torch.nn.Module):
+    class Probs(torch.nn.Module):  # type: ignore[name-defined]  # torch is imported lazily
         def __init__(self) -> None:
             super().__init__()
             self.nets = torch.nn.ModuleList(nets)

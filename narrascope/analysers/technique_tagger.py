@@ -199,7 +199,7 @@ def train(
     rng = np.random.default_rng(p.seed)
     exs = [x for text, spans in docs for x in _examples(tokenizer, text, spans, classes)]
 
-    class Net(nn.Module):
+    class Net(nn.Module):  # type: ignore[name-defined]  # torch is imported lazily
         def __init__(self) -> None:
             super().__init__()
             self.enc = AutoModel.from_pretrained(str(src))
