@@ -3,6 +3,7 @@
     python bench/bench_techniques.py [--data ../shared/data/raw] [--folds 5] [--cache /tmp/narrascope-cache]
     python bench/bench_techniques.py --model neural --cache ~/.cache/narrascope   # needs the 'train' extra
     python bench/bench_techniques.py --model mpnet --cache ~/.cache/narrascope    # needs 'train' and 'mpnet'
+    python bench/bench_techniques.py --set bias_lexicon_marks=0 --out /tmp/ablation.json   # one Params field changed
 
 Runs the cross-validation of ``narrascope.analysers.techniques.evaluate`` (split by article, the
 same folds for PTC and SemEval-2023 T3, whose articles overlap), times the shipped analyser on top
@@ -19,6 +20,7 @@ import logging
 import os
 import statistics
 import time
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,19 @@ def speed(articles_dir: Path, model: str = "crf", n: int = 40) -> dict[str, Any]
 PARAMS = {"crf": Params(), "neural": Params(neural=True), "mpnet": MPNET_PARAMS}
 
 
+def with_settings(params: Params, settings: list[str]) -> Params:
+    """``params`` with ``NAME=VALUE`` settings applied, each value read as its field's type."""
+    types = {f.name: type(getattr(params, f.name)) for f in fields(params)}
+    changes: dict[str, Any] = {}
+    for item in settings:
+        name, _, value = item.partition("=")
+        if name not in types:
+            raise SystemExit(f"--set {item}: no Params field {name!r} (fields: {', '.join(types)})")
+        kind = types[name]
+        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return replace(params, **changes)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent.parent / "shared" / "data" / "raw"))
@@ -86,12 +101,18 @@ def main() -> None:
         default=None,
         help="pool fold<k>.json files written by evaluate(predictions_dir=...) (folds run as separate jobs)",
     )
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a Params field")
+    ap.add_argument("--babe", default=None, help="BABE folder for the biased-word lexicon (default: DATA/babe_mbic)")
+    ap.add_argument("--out", default=None, help="results file (default: bench/results/techniques[_MODEL].json)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = Path(args.data)
     ptc, st3 = data / "semeval2020_t11_ptc", data / "semeval2023_t3" / "en"
-    params = PARAMS[args.model]
-    out = ROOT / "results" / ("techniques.json" if args.model == "crf" else f"techniques_{args.model}.json")
+    params = with_settings(PARAMS[args.model], args.set)
+    babe = Path(args.babe) if args.babe else data / "babe_mbic"
+    out = Path(args.out) if args.out else ROOT / "results" / (
+        "techniques.json" if args.model == "crf" else f"techniques_{args.model}.json"
+    )
     result = json.loads(out.read_text()) if args.speed_only and out.is_file() else {}
     if args.jobs_dir:
         files = sorted(Path(args.jobs_dir).glob("fold*.json"))
@@ -104,7 +125,7 @@ def main() -> None:
         }
     elif not args.speed_only:
         t0 = time.time()
-        result = evaluate(ptc, st3, folds=args.folds, cache_dir=args.cache, params=params)
+        result = evaluate(ptc, st3, folds=args.folds, cache_dir=args.cache, params=params, babe_dir=babe)
         result["cv_seconds"] = round(time.time() - t0)
     if not args.speed_only:  # the date of the CV figures
         result["date"] = time.strftime("%Y-%m-%d")

@@ -4,6 +4,7 @@ The BABE rows below are made up, in the corpus's format (semicolon-separated, BO
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,15 @@ import pytest
 
 from narrascope.analysers import narratives as nar
 from narrascope.analysers.narratives import NarrativeConfig, NarrativeModel, document_vectors
-from narrascope.analysers.slant import FEATURES, SlantModel, fit_slant, load_babe, load_slant, slant_path
+from narrascope.analysers.slant import (
+    FEATURES,
+    SlantModel,
+    biased_word_rates,
+    fit_slant,
+    load_babe,
+    load_slant,
+    slant_path,
+)
 from narrascope.evaluate.semeval2025 import load_dataset
 
 TRAIN = Path(__file__).parent / "fixtures" / "narratives" / "train"
@@ -38,6 +47,26 @@ def test_load_babe_keeps_agreed_labels_once(tmp_path: Path) -> None:
     texts, biased = load_babe(_babe(tmp_path / "babe"))
     assert len(texts) == 4 and "Nobody agreed on this one." not in texts
     assert biased.tolist() == [False, True, False, True]
+
+
+def test_biased_word_rates_count_marks_per_sentence_once(tmp_path: Path) -> None:
+    rows = [
+        ("The reckless regime keeps wrecking the economy.", "['reckless', 'wrecking']"),
+        ("A reckless plan, and a reckless vote.", "['reckless', '\"Reckless\"']"),  # one sentence, one mark
+        ("Nobody called the plan reckless.", "[]"),
+        ("The scheming elites lied.", "['scheming']"),
+        ("Broken row.", "not a list"),
+    ]
+    folder = tmp_path / "babe"
+    folder.mkdir()
+    for name, part in (("final_labels_SG2.csv", rows), ("final_labels_SG1.csv", rows[:1])):  # SG1 repeats a row
+        with open(folder / name, "w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh, delimiter=";")
+            out.writerow(HEADER.strip().split(";"))
+            out.writerows([text, "u", "o", "t", "l", "Biased", "Opinionated", words] for text, words in part)
+    # "reckless": marked in 2 of the 3 distinct sentences that contain it, smoothed: 2 / (3 + 2)
+    assert biased_word_rates(folder) == {"reckless": 0.4}
+    assert biased_word_rates(folder, min_marks=1) == {"reckless": 0.4, "scheming": 0.3333, "wrecking": 0.3333}
 
 
 def test_load_babe_errors_name_the_problem(tmp_path: Path) -> None:

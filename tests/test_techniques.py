@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from narrascope.analysers import techniques as tech
@@ -246,6 +247,27 @@ def test_tiny_model_fits_saves_loads_and_writes_submissions(tiny_model: tech.Tec
     tech.predict_semeval2023_st3(FIX / "en" / "train-articles-subtask-3", tmp_path / "st3.txt", model_path=path)
     pred = st3.read_paragraph_labels(tmp_path / "st3.txt", strict_labels=True)
     assert set(pred) == set(st3.read_paragraph_labels(FIX / "en" / "train-labels-subtask-3.txt"))
+
+
+def test_bias_lexicon_features_train_save_and_load(tmp_path: Path) -> None:
+    docs = tech.load_corpora(FIX / "ptc", FIX / "en")
+    tech.parse_docs(docs)
+    params = tech.Params(clusters=4, crf_iterations=10, bias_lexicon="crf+span")
+    with pytest.raises(ValueError, match="--babe"):  # the params read a lexicon nobody gave
+        tech.TechniqueModel(params).fit(docs)
+    lexicon = {"corrupt": 0.65, "traitors": 0.5, "disaster": 0.25}
+    model = tech.TechniqueModel.load(tech.TechniqueModel(params, lexicon=lexicon).fit(docs).save(tmp_path / "m"))
+    assert model.lexicon == lexicon
+    doc = docs[0].doc
+    sents = tech._sentences(doc)
+    feats = [f for seq in tech._token_features(doc, sents, model._clusters(doc), np.zeros(len(sents)), None, lexicon) for f in seq]
+    words = [t.lower_ for a, b in sents for t in doc[a:b]]
+    marked = [f["bw"] for f, w in zip(feats, words, strict=True) if w in lexicon]
+    assert marked and all(f.get("bw", 0.0) == lexicon.get(w, 0.0) for f, w in zip(feats, words, strict=True))
+    assert marked[0] in lexicon.values()
+    span_inputs = tech._span_inputs(doc, [(0, len(doc.text))], lexicon=lexicon)
+    assert span_inputs[0].dense[-3] == max(marked)  # highest rate, mean rate, log count
+    assert model.predict_spans(doc) is not None and model.classify(doc, [(0, 10)]).shape[0] == 1
 
 
 def test_load_names_what_is_missing(tmp_path: Path) -> None:

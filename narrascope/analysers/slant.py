@@ -12,10 +12,13 @@ in loaded words where a report or a fact check on the same topic is not.
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
+import re
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,8 @@ from ..errors import require_files
 MODELS = Path(__file__).resolve().parent.parent / "models"
 FEATURES = ("share_biased", "top3_mean", "mean")
 BABE_FILES = ("final_labels_SG2.csv", "final_labels_SG1.csv")  # expert-labelled subgroups; MBIC is crowd-labelled
+BIAS_LABELS = ("Biased", "Non-biased")
+_BABE_WORD = re.compile(r"[a-z][a-z'-]*")  # how the marked words are written: lower case, hyphens kept
 
 
 @dataclass
@@ -75,10 +80,9 @@ def load_slant(name: str) -> SlantModel:
     return SlantModel(meta["encoder"], arrays["w"].astype(np.float32), float(arrays["b"]), meta.get("meta", {}))
 
 
-def load_babe(folder: str | Path) -> tuple[list[str], np.ndarray]:
-    """BABE's expert-labelled sentences with an agreed bias label: (texts, biased?), duplicates dropped."""
+def _babe_rows(folder: str | Path) -> Iterator[dict[str, str]]:
+    """BABE's expert-labelled rows, text stripped (a sentence may come more than once)."""
     folder = Path(folder)
-    labels: dict[str, bool] = {}
     found = [folder / name for name in BABE_FILES if (folder / name).is_file()]
     if not found:
         raise FileNotFoundError(f"{folder}: no BABE files ({', '.join(BABE_FILES)})")
@@ -90,11 +94,40 @@ def load_babe(folder: str | Path) -> tuple[list[str], np.ndarray]:
                 raise ValueError(f"{path}: not a BABE file, no column {', '.join(sorted(missing))}")
             for row in reader:
                 text = (row["text"] or "").strip()
-                if text and text not in labels and row["label_bias"] in ("Biased", "Non-biased"):
-                    labels[text] = row["label_bias"] == "Biased"
+                if text:
+                    yield {**row, "text": text}
+
+
+def load_babe(folder: str | Path) -> tuple[list[str], np.ndarray]:
+    """BABE's expert-labelled sentences with an agreed bias label: (texts, biased?), duplicates dropped."""
+    labels: dict[str, bool] = {}
+    for row in _babe_rows(folder):
+        if row["text"] not in labels and row["label_bias"] in BIAS_LABELS:
+            labels[row["text"]] = row["label_bias"] == "Biased"
     if not labels:
         raise ValueError(f"{folder}: no sentence labelled 'Biased' or 'Non-biased'")
     return list(labels), np.array(list(labels.values()))
+
+
+def biased_word_rates(folder: str | Path, min_marks: int = 2) -> dict[str, float]:
+    """BABE's biased words: for each lower-cased word the experts marked in at least ``min_marks``
+    sentences, the share of the sentences containing it where it was marked (smoothed: marks / (n + 2))."""
+    marks: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    sentences: set[str] = set()
+    for row in _babe_rows(folder):
+        if row["text"] in sentences:
+            continue
+        sentences.add(row["text"])
+        seen.update(set(_BABE_WORD.findall(row["text"].lower())))
+        try:
+            words = ast.literal_eval(row.get("biased_words") or "[]")
+        except (ValueError, SyntaxError):
+            words = []
+        marks.update({w.strip().strip("\"'“”").lower() for w in words if isinstance(w, str)} - {""})
+    if not seen:
+        raise ValueError(f"{folder}: no BABE sentences")
+    return {w: round(m / (seen[w] + 2), 4) for w, m in sorted(marks.items()) if m >= min_marks}
 
 
 def _encode(encoder: str, texts: Sequence[str]) -> np.ndarray:

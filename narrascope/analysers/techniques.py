@@ -312,8 +312,9 @@ def _token_features(
     clusters: np.ndarray,
     prior: np.ndarray,
     te: TargetEncoding | None = None,
+    lexicon: dict[str, float] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """One list of crfsuite feature dicts per sentence."""
+    """One list of crfsuite feature dicts per sentence. ``lexicon``: biased-word rates (BABE) by lower-cased word."""
     quoted = _quote_flags(doc)
     for si, (a, b) in enumerate(sents):
         toks = list(doc[a:b])
@@ -376,6 +377,15 @@ def _token_features(
                 for off in (-1, 1):
                     if 0 <= k + off < len(seq):
                         feats[f"{off}tel"] = rates[k + off][0]
+        if lexicon:
+            biased = [lexicon.get(f["w"], 0.0) for f in base]
+            for k, feats in enumerate(seq):
+                if biased[k]:
+                    feats["bw"] = biased[k]
+                    feats[f"bwb{min(9, int(biased[k] * 10))}"] = 1.0
+                for off in (-1, 1):
+                    if 0 <= k + off < len(seq) and biased[k + off]:
+                        feats[f"{off}bw"] = biased[k + off]
         yield seq
 
 
@@ -447,6 +457,7 @@ def _te_count(doc: Any, sents: list[tuple[int, int]], tags: list[list[str]]) -> 
 
 
 _WORD = re.compile(r"\w+")
+_LEXICON_WORD = re.compile(r"[a-z][a-z'-]*")  # words as the biased-word lexicon writes them
 
 
 def _span_dense(text: str, low_text: str, start: int, end: int, sent: tuple[int, int]) -> list[float]:
@@ -502,7 +513,11 @@ def _len_buckets(n_words: int) -> list[float]:
 
 
 def _span_inputs(
-    doc: Any, spans: Sequence[tuple[int, int]], buckets: bool = False, syntax: bool = False
+    doc: Any,
+    spans: Sequence[tuple[int, int]],
+    buckets: bool = False,
+    syntax: bool = False,
+    lexicon: dict[str, float] | None = None,
 ) -> list[SpanInput]:
     text = doc.text
     low = text.lower()
@@ -517,6 +532,9 @@ def _span_inputs(
         dense = _span_dense(text, low, start, end, (sc[0], sc[1]))
         if buckets:
             dense += _len_buckets(len(_WORD.findall(text[start:end])))
+        if lexicon is not None:
+            rates = [lexicon.get(w, 0.0) for w in _LEXICON_WORD.findall(low[start:end])] or [0.0]
+            dense += [max(rates), sum(rates) / len(rates), math.log1p(sum(r > 0 for r in rates))]
         syn = _span_syntax(doc, a, b) if syntax else ""
         out.append(SpanInput(text[start:end], text[sc[0] : sc[1]], vec, dense, syn))
     return out
@@ -552,6 +570,11 @@ class Params:
     tc_syntax: bool = False  # TF-IDF of the span's POS tags, entity types, root dependency, neighbours
     tagger_corpus: str = "ptc+new"  # "ptc" or "ptc+new" (SemEval-2023 articles PTC lacks)
     tune_threshold: bool = False  # choose span_threshold on inner out-of-fold CRF marginals
+    # BABE's biased words (words experts marked in at least ``bias_lexicon_marks`` sentences, with the
+    # rate at which each was marked) as features of the "crf" (the token's and its neighbours' rates),
+    # the "span" classifier (highest and mean rate, count), or "crf+span"; "" for none
+    bias_lexicon: str = ""
+    bias_lexicon_marks: int = 2
     # the fine-tuned transformer (technique_tagger): its P(inside) is mixed with the CRF's with
     # weight ``neural_weight`` (1.0: the CRF is not run), its PTC class probabilities with the
     # linear classifier's with weight ``neural_tc_weight``
@@ -587,7 +610,12 @@ MPNET_PARAMS = Params(
 class TechniqueModel:
     """The trained parts; ``fit`` / ``predict_spans`` / ``classify`` / ``save`` / ``load``."""
 
-    def __init__(self, params: Params | None = None, cache_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        params: Params | None = None,
+        cache_dir: str | Path | None = None,
+        lexicon: dict[str, float] | None = None,
+    ) -> None:
         self.params = params or Params()
         self.cache_dir = cache_dir  # where fine-tuned taggers of identical runs are reused
         self.neural: NeuralTagger | FrozenTagger | None = None
@@ -596,6 +624,7 @@ class TechniqueModel:
         self.prior_words: Tfidf | None = None
         self.prior: Linear | None = None
         self.te: TargetEncoding | None = None
+        self.lexicon = lexicon or {}  # BABE biased-word rates (see Params.bias_lexicon_marks)
         self.span_threshold = self.params.span_threshold
         self.crf_path: Path | None = None
         self._tagger: Any = None
@@ -608,6 +637,14 @@ class TechniqueModel:
         self.para_threshold = 0.5
         self.info: dict[str, Any] = {}
         self._tmp: Any = None
+
+    @property
+    def _crf_lexicon(self) -> dict[str, float] | None:
+        return self.lexicon if "crf" in self.params.bias_lexicon else None
+
+    @property
+    def _span_lexicon(self) -> dict[str, float] | None:
+        return self.lexicon if "span" in self.params.bias_lexicon else None
 
     @property
     def uses_crf(self) -> bool:
@@ -688,6 +725,8 @@ class TechniqueModel:
 
         t0 = time.time()
         p = self.params
+        if p.bias_lexicon and not self.lexicon:
+            raise ValueError("these technique params read BABE's biased words: give the BABE folder (--babe DIR)")
         # Span tagger data: PTC articles, plus SemEval-2023 articles that PTC does not cover.
         ptc_ids = {d.id for d in docs if d.scheme == "ptc"}
         tag_docs = [d for d in docs if d.scheme == "ptc" or (p.tagger_corpus == "ptc+new" and d.id not in ptc_ids)]
@@ -743,7 +782,8 @@ class TechniqueModel:
         def features(di: int) -> Iterator[list[dict[str, Any]]]:
             d = tag_docs[di]
             prior = oof[offsets[di] : offsets[di + 1]]
-            return _token_features(d.doc, sents[id(d)], self._clusters(d.doc), prior, inner_te.get(di))
+            lexicon = self._crf_lexicon
+            return _token_features(d.doc, sents[id(d)], self._clusters(d.doc), prior, inner_te.get(di), lexicon)
 
         def train_crf(indices: Iterable[int], path: Path) -> None:
             trainer = pycrfsuite.Trainer(verbose=False)
@@ -831,7 +871,9 @@ class TechniqueModel:
         origin: list[str] = []  # article id of each SemEval-2023 span
         for d in docs:
             if d.spans:
-                items[d.scheme] += _span_inputs(d.doc, [(s, e) for s, e, _ in d.spans], p.tc_len_buckets, p.tc_syntax)
+                items[d.scheme] += _span_inputs(
+                    d.doc, [(s, e) for s, e, _ in d.spans], p.tc_len_buckets, p.tc_syntax, self._span_lexicon
+                )
                 labels[d.scheme] += [lab for _, _, lab in d.spans]
                 if d.scheme == "semeval2023":
                     origin += [d.id] * len(d.spans)
@@ -915,7 +957,7 @@ class TechniqueModel:
         if w < 1.0:
             assert self.prior is not None
             prior = _positive(self.prior, self._prior_X(doc, sents))
-            feats = _token_features(doc, sents, self._clusters(doc), prior, self.te)
+            feats = _token_features(doc, sents, self._clusters(doc), prior, self.te, self._crf_lexicon)
             crf = [(a, _seq_marginals(self.tagger, xseq)) for (a, _b), xseq in zip(sents, feats, strict=False)]
         else:
             crf = [(a, np.zeros((b - a, 2))) for a, b in sents]
@@ -934,7 +976,7 @@ class TechniqueModel:
         clf = self.span_clf[scheme]
         if not spans:
             return np.zeros((0, len(clf.classes)))
-        items = _span_inputs(doc, spans, self.params.tc_len_buckets, self.params.tc_syntax)
+        items = _span_inputs(doc, spans, self.params.tc_len_buckets, self.params.tc_syntax, self._span_lexicon)
         proba = clf.proba(self._span_X(items))
         if scheme == "ptc" and self.neural is not None and self.params.neural_tc_weight > 0:
             v = self.params.neural_tc_weight
@@ -980,6 +1022,8 @@ class TechniqueModel:
         }
         if self.te is not None:
             meta["target_encoding"] = self.te.counts
+        if self.lexicon:
+            meta["bias_lexicon"] = self.lexicon
         tfidfs = {f"span_{k}": v for k, v in self.span_tfidf.items()}
         if self.prior_words is not None:
             tfidfs["prior_words"] = self.prior_words
@@ -1023,6 +1067,7 @@ class TechniqueModel:
         self.span_tfidf = {k[5:]: v for k, v in tf.items() if k.startswith("span_")}
         self.prior = _load_linear(arr, meta, "prior") if "prior" in meta else None
         self.te = TargetEncoding(meta["target_encoding"]) if "target_encoding" in meta else None
+        self.lexicon = meta.get("bias_lexicon", {})
         self.span_threshold = meta.get("tagger_threshold", self.params.span_threshold)
         self.span_clf = {k[5:]: _load_linear(arr, meta, k) for k in meta if k.startswith("span_")}
         self.para_clf = _load_linear(arr, meta, "para") if "para" in meta else None
@@ -1271,11 +1316,13 @@ def train(
     *,
     cache_dir: str | Path | None = None,
     params: Params | None = None,
+    babe_dir: str | Path | None = None,
 ) -> Path:
-    """Train on the PTC and SemEval-2023 T3 English train sets and save the artefact to ``out_path``."""
+    """Train on the PTC and SemEval-2023 T3 English train sets and save the artefact to ``out_path``;
+    ``babe_dir`` gives BABE's biased words when the params read them."""
     docs = load_corpora(ptc_dir, semeval2023_dir)
     parse_docs(docs, cache_dir)
-    model = TechniqueModel(params, cache_dir).fit(docs)
+    model = TechniqueModel(params, cache_dir, _lexicon(params, babe_dir)).fit(docs)
     return model.save(out_path)
 
 
@@ -1288,6 +1335,7 @@ def evaluate(
     params: Params | None = None,
     only_folds: Sequence[int] | None = None,
     predictions_dir: str | Path | None = None,
+    babe_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Cross-validate by article with the official measures: PTC SI partial-overlap F1, PTC TC
     micro-F1 on gold spans, SemEval-2023 ST3 paragraph micro-F1.
@@ -1299,11 +1347,12 @@ def evaluate(
     """
     docs = load_corpora(ptc_dir, semeval2023_dir)
     parse_docs(docs, cache_dir)
+    lexicon = _lexicon(params, babe_dir)  # BABE is not split: it holds none of these articles
     fold_of = article_folds(docs, folds)
     runs = []
     for k in range(folds) if only_folds is None else only_folds:
         t0 = time.time()
-        model = TechniqueModel(params, cache_dir).fit([d for d in docs if fold_of[d.id] != k])
+        model = TechniqueModel(params, cache_dir, lexicon).fit([d for d in docs if fold_of[d.id] != k])
         fit_s = time.time() - t0
         run = _predict_fold(model, [d for d in docs if fold_of[d.id] == k])
         run.update(fold=k, fit_seconds=round(fit_s), span_threshold=model.span_threshold)
@@ -1319,6 +1368,15 @@ def evaluate(
         "params": (params or Params()).__dict__,
         **_pooled(runs),
     }
+
+
+def _lexicon(params: Params | None, babe_dir: str | Path | None) -> dict[str, float] | None:
+    p = params or Params()
+    if not p.bias_lexicon or babe_dir is None:
+        return None
+    from .slant import biased_word_rates
+
+    return biased_word_rates(babe_dir, p.bias_lexicon_marks)
 
 
 def article_folds(docs: Sequence[TrainDoc], folds: int) -> dict[str, int]:
