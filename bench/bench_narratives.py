@@ -59,6 +59,10 @@ ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
         replace(SHIPPED, definitions=False),
     ),
     "embeddings": ("+ MiniLM document-vector heads (ensemble)", replace(SHIPPED, embeddings=True)),
+    "minilm15": (
+        "+ MiniLM document-vector heads over the first 15 sentences, C=1 (the mpnet model's settings)",
+        replace(SHIPPED, embeddings=True, doc_sentences=15, embed_C=1.0),
+    ),
     "use_m3": (
         "+ multilingual USE-m3 document-vector heads (first 15 sentences, C=1)",
         replace(SHIPPED, embeddings=True, encoder="use-m3", doc_sentences=15, embed_C=1.0),
@@ -151,7 +155,11 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated ablation names (default: all)")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--speed-only", action="store_true", help="time the model, keep the stored CV rows")
-    ap.add_argument("--speed-model", default="tfidf", help="model timed: 'tfidf' (key speed) or 'mpnet' (speed_mpnet)")
+    ap.add_argument(
+        "--speed-model",
+        default="tfidf",
+        help="model timed: 'tfidf' (key speed), 'mpnet' (speed_mpnet) or a model folder (speed_<folder name>)",
+    )
     args = ap.parse_args()
 
     tax = load_taxonomy()
@@ -209,7 +217,7 @@ def main() -> None:
         "ablations": rows,
     }
     if not args.no_speed:
-        result["speed" if args.speed_model == "tfidf" else f"speed_{args.speed_model}"] = speed(
+        result["speed" if args.speed_model == "tfidf" else f"speed_{Path(args.speed_model).name}"] = speed(
             texts, model=args.speed_model
         )
     OUT.parent.mkdir(parents=True, exist_ok=True)
