@@ -255,6 +255,8 @@ def test_bias_lexicon_features_train_save_and_load(tmp_path: Path) -> None:
     params = tech.Params(clusters=4, crf_iterations=10, bias_lexicon="crf+span")
     with pytest.raises(ValueError, match="--babe"):  # the params read a lexicon nobody gave
         tech.TechniqueModel(params).fit(docs)
+    with pytest.raises(ValueError, match="choose one of"):
+        tech.TechniqueModel(tech.Params(bias_lexicon="tokens"), lexicon={"x": 1.0}).fit(docs)
     lexicon = {"corrupt": 0.65, "traitors": 0.5, "disaster": 0.25}
     model = tech.TechniqueModel.load(tech.TechniqueModel(params, lexicon=lexicon).fit(docs).save(tmp_path / "m"))
     assert model.lexicon == lexicon

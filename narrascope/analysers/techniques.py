@@ -543,6 +543,9 @@ def _span_inputs(
 # --------------------------------------------------------------------------- the model
 
 
+BIAS_LEXICON_USES = ("", "crf", "span", "crf+span")
+
+
 @dataclass
 class Params:
     """Settings fixed before any evaluation (not tuned on test folds)."""
@@ -573,7 +576,7 @@ class Params:
     # BABE's biased words (words experts marked in at least ``bias_lexicon_marks`` sentences, with the
     # rate at which each was marked) as features of the "crf" (the token's and its neighbours' rates),
     # the "span" classifier (highest and mean rate, count), or "crf+span"; "" for none
-    bias_lexicon: str = ""
+    bias_lexicon: str = ""  # one of BIAS_LEXICON_USES
     bias_lexicon_marks: int = 2
     # the fine-tuned transformer (technique_tagger): its P(inside) is mixed with the CRF's with
     # weight ``neural_weight`` (1.0: the CRF is not run), its PTC class probabilities with the
@@ -624,7 +627,7 @@ class TechniqueModel:
         self.prior_words: Tfidf | None = None
         self.prior: Linear | None = None
         self.te: TargetEncoding | None = None
-        self.lexicon = lexicon or {}  # BABE biased-word rates (see Params.bias_lexicon_marks)
+        self.lexicon = lexicon or {}  # BABE biased-word rates (see Params.bias_lexicon)
         self.span_threshold = self.params.span_threshold
         self.crf_path: Path | None = None
         self._tagger: Any = None
@@ -725,6 +728,8 @@ class TechniqueModel:
 
         t0 = time.time()
         p = self.params
+        if p.bias_lexicon not in BIAS_LEXICON_USES:
+            raise ValueError(f"Params.bias_lexicon = {p.bias_lexicon!r}: choose one of {BIAS_LEXICON_USES}")
         if p.bias_lexicon and not self.lexicon:
             raise ValueError("these technique params read BABE's biased words: give the BABE folder (--babe DIR)")
         # Span tagger data: PTC articles, plus SemEval-2023 articles that PTC does not cover.
@@ -778,11 +783,11 @@ class TechniqueModel:
                 enc = TargetEncoding.from_counters(f_pos, f_tot)
                 inner_te.update({int(i): enc for i in te_idx})
         offsets = np.cumsum([0] + [len(sents[id(d)]) for d in tag_docs])
+        lexicon = self._crf_lexicon
 
         def features(di: int) -> Iterator[list[dict[str, Any]]]:
             d = tag_docs[di]
             prior = oof[offsets[di] : offsets[di + 1]]
-            lexicon = self._crf_lexicon
             return _token_features(d.doc, sents[id(d)], self._clusters(d.doc), prior, inner_te.get(di), lexicon)
 
         def train_crf(indices: Iterable[int], path: Path) -> None:
