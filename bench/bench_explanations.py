@@ -38,7 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-from narrascope.analysers.narratives import MAX_EXPLANATION_WORDS, NarrativeModel, kfold, split_sentences
+from narrascope.analysers.narratives import (
+    DEFAULT_CONFIG,
+    MAX_EXPLANATION_WORDS,
+    NarrativeModel,
+    kfold,
+    split_sentences,
+)
 from narrascope.embed import load_encoder
 from narrascope.evaluate.semeval2025 import NarrativeRecord, load_dataset, score_st3
 from narrascope.taxonomy.narratives import load_taxonomy
@@ -81,7 +87,7 @@ def main() -> None:
     for test in kfold(len(ids), args.folds, args.seed):
         held = {ids[i] for i in test}
         train = [d for d in ids if d not in held]
-        model = NarrativeModel(tax).fit(
+        model = NarrativeModel(tax, DEFAULT_CONFIG).fit(
             [ds.texts[d] for d in train], [ds.labels[d].coarse for d in train], [ds.labels[d].fine for d in train],
             tune=False,  # thresholds play no part in explaining a given label
         )

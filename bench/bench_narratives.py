@@ -50,6 +50,7 @@ SHIPPED = (
 )
 ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
     "full": ("shipped configuration", SHIPPED),
+    "tfidf_only": ("the TF-IDF heads alone (the default model before 2026-11-24)", replace(SHIPPED, embeddings=False)),
     "no_gate": ("without the 'Other' gate", replace(SHIPPED, gate=False)),
     "no_topic": ("without the topic gate", replace(SHIPPED, topic=False)),
     "no_gates": ("without both gates", replace(SHIPPED, gate=False, topic=False)),
@@ -62,6 +63,14 @@ ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
     "minilm15": (
         "+ MiniLM document-vector heads over the first 15 sentences, C=1 (the mpnet model's settings)",
         replace(SHIPPED, embeddings=True, doc_sentences=15, embed_C=1.0),
+    ),
+    "minilm5": (
+        "+ MiniLM document-vector heads over the first 5 sentences, C=1",
+        replace(SHIPPED, embeddings=True, doc_sentences=5, embed_C=1.0),
+    ),
+    "minilm3": (
+        "+ MiniLM document-vector heads over the first 3 sentences, C=1",
+        replace(SHIPPED, embeddings=True, doc_sentences=3, embed_C=1.0),
     ),
     "use_m3": (
         "+ multilingual USE-m3 document-vector heads (first 15 sentences, C=1)",

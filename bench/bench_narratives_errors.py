@@ -8,7 +8,7 @@ tuned inside each training fold), broken down by stage of the cascade:
 - on the narrative articles with the gate open: F1-samples, domain accuracy (URW / CC), and how many
   coarse and fine labels are predicted per article against the gold count.
 
-    python bench/bench_narratives_errors.py [--data ../shared/data/raw/semeval2025_t10] [--model tfidf,mpnet]
+    python bench/bench_narratives_errors.py [--data ../shared/data/raw/semeval2025_t10] [--model minilm,tfidf,mpnet]
 
 ``mpnet`` needs the ``mpnet`` extra (its document vectors are cached in ``~/.cache/narrascope``,
 numbers only). Writes ``bench/results/narratives_errors.json``.
@@ -26,14 +26,14 @@ import numpy as np
 from bench_narratives import doc_vectors
 from sklearn.metrics import roc_auc_score
 
-from narrascope.analysers.narratives import MPNET_CONFIG, NarrativeConfig, NarrativeModel, kfold
+from narrascope.analysers.narratives import DEFAULT_CONFIG, MPNET_CONFIG, NarrativeConfig, NarrativeModel, kfold
 from narrascope.evaluate.semeval2025 import f1_samples, load_dataset
 from narrascope.taxonomy.narratives import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "raw" / "semeval2025_t10"
 OUT = ROOT / "bench" / "results" / "narratives_errors.json"
-CONFIGS = {"tfidf": NarrativeConfig(), "mpnet": MPNET_CONFIG}
+CONFIGS = {"minilm": DEFAULT_CONFIG, "tfidf": NarrativeConfig(), "mpnet": MPNET_CONFIG}
 
 
 def breakdown(
@@ -117,7 +117,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--model", default="tfidf,mpnet", help="comma-separated: tfidf, mpnet")
+    ap.add_argument("--model", default="minilm,mpnet", help=f"comma-separated: {', '.join(CONFIGS)}")
     args = ap.parse_args()
 
     tax = load_taxonomy()

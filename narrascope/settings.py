@@ -40,9 +40,10 @@ class Settings:
     #: Technique span tagger: "crf" (fast), "neural" (the fine-tuned MiniLM: more accurate, slower;
     #: see the README's figures) or the path of a model folder from ``narrascope train techniques``.
     techniques_model: str = "crf"
-    #: Narratives model: "tfidf" (fast) or "mpnet" (adds all-mpnet-base-v2 document vectors: more
-    #: accurate, needs the 'mpnet' extra; see the README's figures) or a model folder's path.
-    narratives_model: str = "tfidf"
+    #: Narratives model: "minilm" (fast: TF-IDF heads and MiniLM heads over the article's lead; "tfidf" is
+    #: its old name) or "mpnet" (all-mpnet-base-v2 document vectors and the article's slant: more accurate,
+    #: slower, needs the 'mpnet' extra; see the README's figures) or a model folder's path.
+    narratives_model: str = "minilm"
 
     def merged(self, **overrides: Any) -> Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}

@@ -22,7 +22,7 @@ from narrascope.analysers.narratives import (
     predict_st3,
     split_sentences,
 )
-from narrascope.document import Article
+from narrascope.document import Article, Sentence
 from narrascope.evaluate.semeval2025 import (
     NarrativeRecord,
     SemEvalFormatError,
@@ -253,6 +253,21 @@ def test_analyser_on_pro_kremlin_seed() -> None:
     quotes = re.findall(r'"([^"]+)"', expl.attrs["text"].split("It says:", 1)[-1])
     assert quotes and all(q in text.replace('"', "'") for q in quotes)
     assert expl.label in {f.label for f in found}
+
+
+def test_shipped_model_reads_the_lead_as_trained() -> None:
+    """The default model averages its TF-IDF heads with heads over MiniLM vectors of the first three
+    sentences, cut by ``split_sentences`` as in training, whatever sentences the parse gave the article."""
+    model = nar.load_model(str(nar.MODEL_DIR))
+    assert model.config == nar.DEFAULT_CONFIG and model.emb_heads
+    assert nar.default_model_path("minilm") == nar.default_model_path("tfidf") == nar.MODEL_DIR
+    text = next(EXAMPLES.glob("000_*.txt")).read_text(encoding="utf-8")
+    plain = Article(text=text)
+    parsed = Article(text=text, sentences=[Sentence(0, len(text))])  # a parse that did not split at all
+    NarrativeAnalyser()(plain)
+    NarrativeAnalyser()(parsed)
+    scores = [{(f.label, f.score) for f in a.findings_of("narratives")} for a in (plain, parsed)]
+    assert scores[0] and scores[0] == scores[1]
 
 
 def test_evidence_ranked_by_closeness_to_the_definition(monkeypatch: pytest.MonkeyPatch) -> None:
