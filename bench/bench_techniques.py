@@ -3,7 +3,7 @@
     python bench/bench_techniques.py [--data ../shared/data/raw] [--folds 5] [--cache /tmp/narrascope-cache]
     python bench/bench_techniques.py --model neural --cache ~/.cache/narrascope   # needs the 'train' extra
     python bench/bench_techniques.py --model mpnet --cache ~/.cache/narrascope    # needs 'train' and 'mpnet'
-    python bench/bench_techniques.py --set bias_lexicon_marks=0 --out /tmp/ablation.json   # one Params field changed
+    python bench/bench_techniques.py --set bias_lexicon=crf --out /tmp/ablation.json   # Params fields changed
 
 Runs the cross-validation of ``narrascope.analysers.techniques.evaluate`` (split by article, the
 same folds for PTC and SemEval-2023 T3, whose articles overlap), times the shipped analyser on top
