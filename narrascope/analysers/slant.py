@@ -31,7 +31,7 @@ MODELS = Path(__file__).resolve().parent.parent / "models"
 FEATURES = ("share_biased", "top3_mean", "mean")
 BABE_FILES = ("final_labels_SG2.csv", "final_labels_SG1.csv")  # expert-labelled subgroups; MBIC is crowd-labelled
 BIAS_LABELS = ("Biased", "Non-biased")
-_BABE_WORD = re.compile(r"[a-z][a-z'-]*")  # how the marked words are written: lower case, hyphens kept
+LEXICON_WORD = re.compile(r"[a-z][a-z'-]*")  # how BABE's marked words are written: lower case, hyphens kept
 
 
 @dataclass
@@ -119,7 +119,7 @@ def biased_word_rates(folder: str | Path, min_marks: int = 2) -> dict[str, float
         if row["text"] in sentences:
             continue
         sentences.add(row["text"])
-        seen.update(set(_BABE_WORD.findall(row["text"].lower())))
+        seen.update(set(LEXICON_WORD.findall(row["text"].lower())))
         try:
             words = ast.literal_eval(row.get("biased_words") or "[]")
         except (ValueError, SyntaxError):

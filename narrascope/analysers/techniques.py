@@ -47,6 +47,7 @@ from ..evaluate import ptc as ptc_eval
 from ..evaluate import semeval2023 as st3_eval
 from ..registry import analysers
 from ..taxonomy.techniques import load_techniques
+from .slant import LEXICON_WORD
 from .technique_frozen import FrozenParams, FrozenTagger
 from .technique_tagger import NeuralTagger
 
@@ -457,7 +458,6 @@ def _te_count(doc: Any, sents: list[tuple[int, int]], tags: list[list[str]]) -> 
 
 
 _WORD = re.compile(r"\w+")
-_LEXICON_WORD = re.compile(r"[a-z][a-z'-]*")  # words as the biased-word lexicon writes them
 
 
 def _span_dense(text: str, low_text: str, start: int, end: int, sent: tuple[int, int]) -> list[float]:
@@ -533,7 +533,7 @@ def _span_inputs(
         if buckets:
             dense += _len_buckets(len(_WORD.findall(text[start:end])))
         if lexicon is not None:
-            rates = [lexicon.get(w, 0.0) for w in _LEXICON_WORD.findall(low[start:end])] or [0.0]
+            rates = [lexicon.get(w, 0.0) for w in LEXICON_WORD.findall(low[start:end])] or [0.0]
             dense += [max(rates), sum(rates) / len(rates), math.log1p(sum(r > 0 for r in rates))]
         syn = _span_syntax(doc, a, b) if syntax else ""
         out.append(SpanInput(text[start:end], text[sc[0] : sc[1]], vec, dense, syn))
