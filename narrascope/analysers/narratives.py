@@ -6,17 +6,20 @@ gate's may also read the article's slant, ``slant.py``):
 
 1. a *gate*: does the article carry any narrative of the taxonomy, or is it ``Other``?
 2. a *topic*: which domain (``URW`` war, ``CC`` climate): only that domain's labels may be predicted;
-3. coarse narratives of that domain (at least the best one, more above a threshold);
-4. fine narratives inside each predicted coarse one (the best one, more above a threshold; the
-   catch-all ``<coarse>: Other`` is a label like any other).
+3. coarse narratives of that domain;
+4. fine narratives, each head trained inside its coarse parent (the catch-all ``<coarse>: Other`` is a
+   label like any other).
 
 The label definitions and examples of the taxonomy are added as short extra training documents.
-Thresholds are global (not per label: per-label thresholds overfit with ~200 narrative articles) and
-are chosen on out-of-fold predictions inside the training data. Evidence sentences are, among the ones whose
-own features push the label's linear score most, those closest in meaning to the label's definition (MiniLM);
-the explanation quotes the strongest of them.
+Decoding maximises each article's expected F1-samples: each level's scores are calibrated (Platt scaling,
+one set of parameters per level, fitted on out-of-fold scores inside the training data), each level takes
+the top labels that maximise its expected F1, and the article is ``Other`` when that is the better bet.
+The older decoder, global thresholds tuned by grid search, stays as an ablation (``decoder="thresholds"``);
+neither tunes anything per label (per-label settings overfit with ~200 narrative articles). Evidence
+sentences are, among the ones whose own features push the label's linear score most, those closest in
+meaning to the label's definition (MiniLM); the explanation quotes the strongest of them.
 
-The artefact is plain data: ``model.npz`` (arrays) and ``model.json`` (vocabulary, labels, thresholds).
+The artefact is plain data: ``model.npz`` (arrays) and ``model.json`` (vocabulary, labels, calibration, thresholds).
 """
 
 from __future__ import annotations
@@ -68,6 +71,9 @@ class NarrativeConfig:
     slant_weight: float = 0.3  # scale of the standardised slant features beside the unit document vector
     # Ranks a label's evidence sentences by their closeness to its definition ("": by TF-IDF weight alone).
     evidence_encoder: str = "minilm-int8"
+    # How scores become labels: "expected_f1" (calibrated probabilities, the label sets and the "Other" choice
+    # that maximise the expected F1 of each article) or "thresholds" (global thresholds tuned by grid search).
+    decoder: str = "expected_f1"
     C: float = 10.0
     class_weight: str | None = "balanced"
     max_features: int = 40000
@@ -96,12 +102,29 @@ EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evid
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
+DECODERS = ("expected_f1", "thresholds")
+
+
 @dataclass
 class Thresholds:
     gate: float = 0.5
     coarse: float = 0.5  # absolute probability for extra coarse labels beyond the best
     fine: float = 0.5  # same for fine labels inside a coarse label
     relative: float = 0.0  # extra labels must also reach this fraction of the best score
+
+
+@dataclass
+class Calibration:
+    """Platt scaling of each level's head scores, fitted on out-of-fold scores inside the training data, one
+    ``(a, c, b)`` per level (per label would overfit, as thresholds do):
+    ``P = sigmoid(a * logit(score) + c * (logit(score) - logit(best score)) + b)``, where the best score is
+    the article's highest among the labels it may get (of its domain; for a fine label, of its parent):
+    a label far behind the article's best is less likely than its score alone says. ``c`` is 0 for the gate.
+    ``fine`` is a fine label's probability given its coarse parent."""
+
+    gate: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    coarse: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    fine: tuple[float, float, float] = (1.0, 0.0, 0.0)
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -381,6 +404,119 @@ def decide(
     return oc, of
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def _platt(features: np.ndarray, gold: np.ndarray) -> tuple[float, float, float]:
+    """``(a, c, b)`` of ``sigmoid(a * x + c * x_rel + b)`` fitted to ``gold`` over rows ``(x, x_rel)``
+    (identity when one class is missing)."""
+    if len(np.unique(gold)) < 2:
+        return (1.0, 0.0, 0.0)
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=100.0).fit(features, gold)
+    a, c = (float(v) for v in lr.coef_[0])
+    return (round(a, 6), round(c, 6), round(float(lr.intercept_[0]), 6))
+
+
+def _in_domain(S: ScoreMatrix, space: LabelSpace, cfg: NarrativeConfig) -> np.ndarray:
+    """(n, coarse) mask of the coarse labels each article may get: those with a head, of its predicted domain."""
+    mask = S.coarse >= 0
+    if cfg.topic and S.domain.shape[1]:
+        mask &= space.coarse_domain[None, :] == S.domain.argmax(1)[:, None]
+    return mask
+
+
+def _calibration_features(S: ScoreMatrix, space: LabelSpace, cfg: NarrativeConfig) -> dict[str, Any]:
+    """Per level, (n, labels, 2) features ``(logit, logit - best logit among the article's allowed labels)``
+    and the (n, labels) mask of allowed labels (fine: the best is taken within the parent)."""
+    mc = _in_domain(S, space, cfg)
+    xc = _logit(S.coarse)
+    best_c = np.where(mc, xc, -np.inf).max(1, keepdims=True, initial=-np.inf)
+    mf = S.fine >= 0
+    xf = _logit(S.fine)
+    best_f = np.maximum.reduceat(np.where(mf, xf, -np.inf), space.group_starts, axis=1)[:, space.parent]
+    xg = _logit(S.gate)[:, None]
+
+    def pair(x: np.ndarray, best: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.stack([x, np.where(mask, x - best, 0.0)], -1)
+
+    return {
+        "gate": (np.stack([xg, np.zeros_like(xg)], -1), np.ones_like(xg, bool)),
+        "coarse": (pair(xc, best_c, mc), mc),
+        "fine": (pair(xf, best_f, mf), mf),
+    }
+
+
+def fit_calibration(
+    S: ScoreMatrix, gold_c: np.ndarray, gold_f: np.ndarray, space: LabelSpace, cfg: NarrativeConfig
+) -> Calibration:
+    """Calibrate out-of-fold scores: the gate on all articles; coarse heads on the narrative articles, over
+    the labels each may get; fine heads on the narrative articles whose gold labels include the parent."""
+    F = _calibration_features(S, space, cfg)
+    narrative = ~gold_c[:, -1]
+    mc = F["coarse"][1] & narrative[:, None]
+    mf = F["fine"][1] & narrative[:, None]
+    if cfg.hierarchy:
+        mf &= gold_c[:, space.parent]
+    return Calibration(
+        gate=_platt(F["gate"][0][:, 0], narrative) if cfg.gate else (1.0, 0.0, 0.0),
+        coarse=_platt(F["coarse"][0][mc], gold_c[:, :-1][mc]),
+        fine=_platt(F["fine"][0][mf], gold_f[:, :-1][mf]),
+    )
+
+
+def probabilities(
+    S: ScoreMatrix, cal: Calibration, space: LabelSpace, cfg: NarrativeConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibrated P(narrative), P(coarse label) and P(fine label) of each article (0 where not allowed)."""
+    F = _calibration_features(S, space, cfg)
+
+    def scale(level: str, params: tuple[float, float, float]) -> np.ndarray:
+        X, mask = F[level]
+        a, c, b = params
+        return np.where(mask, _sigmoid(a * X[..., 0] + c * X[..., 1] + b), 0.0)
+
+    p_narrative = scale("gate", cal.gate)[:, 0] if cfg.gate else np.ones(len(S.gate))
+    qc, qf = scale("coarse", cal.coarse), scale("fine", cal.fine)
+    if cfg.hierarchy:  # fine heads learnt inside their parent: P(fine) = P(parent) P(fine | parent)
+        qf = qc[:, space.parent] * qf
+    elif cfg.topic and S.domain.shape[1]:
+        qf = np.where(F["coarse"][1][:, space.parent], qf, 0.0)
+    return p_narrative, qc, qf
+
+
+def _best_sets(Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the top-k labels maximising the plug-in expected F1 ``2 sum(top k) / (sum(all) + k)``
+    (labels taken as independent), and that expected F1."""
+    if not Q.shape[1]:
+        return np.zeros(Q.shape, bool), np.zeros(len(Q))
+    order = np.argsort(-Q, 1)
+    k = np.arange(1, Q.shape[1] + 1)[None, :]
+    ef = 2 * np.cumsum(np.take_along_axis(Q, order, 1), 1) / (Q.sum(1, keepdims=True) + k)
+    best = ef.argmax(1)
+    chosen = np.zeros(Q.shape, bool)
+    np.put_along_axis(chosen, order, k <= best[:, None] + 1, 1)
+    return chosen, ef[np.arange(len(Q)), best]
+
+
+def decide_expected_f1(
+    S: ScoreMatrix, cal: Calibration, space: LabelSpace, cfg: NarrativeConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores -> boolean label matrices (coarse, fine; ``Other`` last) maximising each article's expected
+    F1-samples (mean of the coarse and fine levels): the best label set of each level, or ``Other`` when
+    P(Other) is larger than P(narrative) times the expected F1 of those sets."""
+    p_narrative, qc, qf = probabilities(S, cal, space, cfg)
+    ch, ef_c = _best_sets(qc)
+    chf, ef_f = _best_sets(qf)
+    other = (1 - p_narrative) >= p_narrative * (ef_c + ef_f) / 2 if cfg.gate else np.zeros(len(qc), bool)
+    other |= qc.max(1, initial=0.0) <= 0  # no label allowed
+    ch[other], chf[other] = False, False
+    return np.concatenate([ch, other[:, None]], 1), np.concatenate([chf, other[:, None]], 1)
+
+
 def _f1_rows(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Per-article F1 of boolean label matrices."""
     denom = gold.sum(1) + pred.sum(1)
@@ -449,8 +585,11 @@ class NarrativeModel:
     def __init__(self, taxonomy: Taxonomy | None = None, config: NarrativeConfig | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
         self.config = config or NarrativeConfig()
+        if self.config.decoder not in DECODERS:
+            raise ValueError(f"unknown narratives decoder {self.config.decoder!r}: choose one of {', '.join(DECODERS)}")
         self.space = LabelSpace(self.taxonomy)
         self.thresholds = Thresholds()
+        self.calibration = Calibration()
         self.vectorizer: Any = None
         self.heads: dict[str, Heads] = {}
         self.emb_heads: dict[str, Heads] = {}
@@ -481,7 +620,7 @@ class NarrativeModel:
         tune: bool = True,
         extra: ExtraArticles | None = None,
     ) -> NarrativeModel:
-        """Train on articles and their gold labels; ``tune`` chooses thresholds by inner CV.
+        """Train on articles and their gold labels; ``tune`` fits the decoder (calibration or thresholds) by inner CV.
         ``extra`` articles (other languages) join the document-vector heads' training rows."""
         if not texts:
             raise ValueError("empty training set: no labelled documents")
@@ -529,7 +668,10 @@ class NarrativeModel:
                 )
                 parts.append((test, self._score(X[test], None if V is None else V[test], heads, emb)))
             oof = ScoreMatrix.concat(parts, n)
-            self.thresholds = tune_thresholds(oof, Yc[:n], Yf[:n], self.space, cfg)
+            if cfg.decoder == "thresholds":
+                self.thresholds = tune_thresholds(oof, Yc[:n], Yf[:n], self.space, cfg)
+            else:
+                self.calibration = fit_calibration(oof, Yc[:n], Yf[:n], self.space, cfg)
         self.meta.update(trained_on=n, date=time.strftime("%Y-%m-%d"))
         if extra is not None:
             self.meta.update(other_language_articles=len(extra.coarse))
@@ -631,22 +773,30 @@ class NarrativeModel:
         return self.decisions(self.scores(texts, doc_vectors))
 
     def decisions(self, S: ScoreMatrix) -> list[Prediction]:
-        sp, other = self.space, self.taxonomy.other
-        pc, pf = decide(S, self.thresholds, sp, self.config)
+        """Labels and their scores: calibrated probabilities with the expected-F1 decoder (a fine label's is
+        P(parent) x P(label | parent)), the heads' probabilities with thresholds."""
+        sp, other, cfg = self.space, self.taxonomy.other, self.config
+        if cfg.decoder == "expected_f1":
+            pc, pf = decide_expected_f1(S, self.calibration, sp, cfg)
+            p_narrative, qc, qf = probabilities(S, self.calibration, sp, cfg)
+        else:
+            pc, pf = decide(S, self.thresholds, sp, cfg)
+            p_narrative, qc, qf = S.gate, S.coarse, S.fine
+            if cfg.hierarchy:
+                qf = np.where(qf >= 0, qf * np.clip(qc[:, sp.parent], 0.0, None), qf)
         out = []
         for r in range(len(S.gate)):
             if pc[r, -1]:
-                out.append(Prediction([other], [other], {other: round(1.0 - float(S.gate[r]), 4)}))
+                out.append(Prediction([other], [other], {other: round(1.0 - float(p_narrative[r]), 4)}))
                 continue
             cs = [sp.coarse[j] for j in np.flatnonzero(pc[r, :-1])]
             fs = [sp.fine[j] for j in np.flatnonzero(pf[r, :-1])]
-            scores = {sp.coarse[j]: float(S.coarse[r, j]) for j in np.flatnonzero(pc[r, :-1])}
+            scores = {sp.coarse[j]: float(qc[r, j]) for j in np.flatnonzero(pc[r, :-1])}
             for j in np.flatnonzero(pf[r, :-1]):
-                scores[sp.fine[j]] = (
-                    float(S.fine[r, j]) if S.fine[r, j] >= 0 else scores[sp.coarse[sp.parent[j]]]
-                )
+                # a catch-all chosen for a coarse label without fine heads takes its parent's score
+                scores[sp.fine[j]] = float(qf[r, j]) if qf[r, j] >= 0 else float(qc[r, sp.parent[j]])
             cs.sort(key=lambda c: -scores[c])
-            fs.sort(key=lambda f: -scores[f] * scores[sp.coarse[sp.parent[sp.fine.index(f)]]])
+            fs.sort(key=lambda f: -scores[f])
             out.append(Prediction(cs, fs, {k: round(v, 4) for k, v in scores.items()}))
         return out
 
@@ -673,6 +823,7 @@ class NarrativeModel:
             "taxonomy": self.taxonomy.name,
             "config": asdict(self.config),
             "thresholds": asdict(self.thresholds),
+            "calibration": asdict(self.calibration),
             "labels": labels,
             "meta": self.meta,
             "vocabulary": vocab,
@@ -688,8 +839,13 @@ class NarrativeModel:
         meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
         arrays = np.load(folder / "model.npz")
         tax = taxonomy or load_taxonomy(meta["taxonomy"])
-        m = cls(tax, NarrativeConfig(**meta["config"]))
+        config = dict(meta["config"])
+        if "calibration" not in meta:  # saved before the expected-F1 decoder: thresholds only
+            config["decoder"] = "thresholds"
+        m = cls(tax, NarrativeConfig(**config))
         m.thresholds = Thresholds(**meta["thresholds"])
+        if "calibration" in meta:
+            m.calibration = Calibration(**{k: tuple(v) for k, v in meta["calibration"].items()})
         m.meta = meta.get("meta", {})
         from ..textvec import TfidfTransform  # inference without importing scikit-learn
 
@@ -929,8 +1085,9 @@ class NarrativeAnalyser:
                     attrs={"coarse": coarse, "coarse_score": pred.scores.get(coarse, score), "evidence": ev},
                 )
             )
-            # The dominant narrative: strongest coarse x fine score, a named sub-narrative before a catch-all.
-            rank = pred.scores.get(coarse, score) * score * (0.8 if label.endswith(": Other") else 1.0)
+            # The dominant narrative: the most probable fine label (its score includes its parent's),
+            # a named sub-narrative before a catch-all.
+            rank = score * (0.8 if label.endswith(": Other") else 1.0)
             if best is None or rank > best[0]:
                 best = (rank, label, ev)
         if best is not None:
@@ -1099,6 +1256,7 @@ def train(
         "narrative_documents": sum(c != [tax.other] for c in coarse),
         "heads": {k: len(h.labels) for k, h in model.heads.items()},
         "thresholds": asdict(model.thresholds),
+        "calibration": asdict(model.calibration),
         "config": asdict(model.config),
         "out": str(folder),
         "bytes": size,
