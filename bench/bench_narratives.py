@@ -51,6 +51,11 @@ SHIPPED = (
 ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
     "full": ("shipped configuration", SHIPPED),
     "tfidf_only": ("the TF-IDF heads alone (the default model before 2026-11-24)", replace(SHIPPED, embeddings=False)),
+    "thresholds": (
+        "global thresholds tuned by grid search instead of the expected-F1 decoder (the default model before "
+        "2026-11-24)",
+        replace(SHIPPED, decoder="thresholds"),
+    ),
     "no_gate": ("without the 'Other' gate", replace(SHIPPED, gate=False)),
     "no_topic": ("without the topic gate", replace(SHIPPED, topic=False)),
     "no_gates": ("without both gates", replace(SHIPPED, gate=False, topic=False)),
@@ -87,6 +92,10 @@ ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
         "+ all-mpnet-base-v2 document-vector heads (first 15 sentences, C=1), the gate's also over the article's "
         "slant (BABE sentence classifier; the 'mpnet' model)",
         MPNET_CONFIG,
+    ),
+    "mpnet_thresholds": (
+        "the 'mpnet' model with global thresholds instead of the expected-F1 decoder (as shipped until 2026-11-24)",
+        replace(MPNET_CONFIG, decoder="thresholds"),
     ),
     "mpnet_no_slant": (
         "+ all-mpnet-base-v2 document-vector heads (first 15 sentences, C=1), without the slant",

@@ -1,5 +1,5 @@
-"""Narratives: where the errors are. The same 5-fold CV as ``bench_narratives.py`` (same folds, thresholds
-tuned inside each training fold), broken down by stage of the cascade:
+"""Narratives: where the errors are. The same 5-fold CV as ``bench_narratives.py`` (same folds, the decoder's
+calibration or thresholds fitted inside each training fold), broken down by stage of the cascade:
 
 - the "no narrative" gate: its ROC AUC on out-of-fold scores, and how many narrative articles it calls
   "Other" and the reverse;
@@ -61,7 +61,7 @@ def breakdown(
         gate[test] = scores.gate
         for i, p in zip(test, m.decisions(scores), strict=True):
             preds[i] = p
-        m.thresholds = replace(m.thresholds, gate=-1.0)  # the same heads and thresholds, gate open
+        m.config = replace(m.config, gate=False)  # the same heads, calibration and thresholds, gate open
         for i, p in zip(test, m.decisions(scores), strict=True):
             opened[i] = p
 
@@ -138,7 +138,7 @@ def main() -> None:
             {
                 "dataset": "semeval2025_t10 EN train",
                 "protocol": f"{args.folds}-fold CV by article, seed {args.seed} (the folds of bench_narratives.py); "
-                "thresholds tuned inside each training fold",
+                "the decoder (calibration or thresholds) fitted inside each training fold",
                 "date": time.strftime("%Y-%m-%d"),
                 "models": rows,
             },
