@@ -8,8 +8,8 @@ The ``mpnet*`` rows need the ``mpnet`` extra, the ``use_m3*`` rows the ``multili
 document-vector heads' training rows. ``--speed-model mpnet`` times the shipped 'mpnet' model (with
 ``--speed-only``, without re-running any CV row).
 
-Writes bench/results/narratives.json and prints a markdown table. Thresholds are tuned inside each
-training fold (inner CV); nothing is tuned on a test fold. ``--repeats R`` repeats the CV over R splits
+Writes bench/results/narratives.json and prints a markdown table. The decoder's calibration (or thresholds)
+is fitted inside each training fold (inner CV); nothing is tuned on a test fold. ``--repeats R`` repeats the CV over R splits
 (seeds ``--seed`` to ``--seed + R - 1``) and reports the mean and the spread across splits: with 359
 articles one split's figure moves by about 0.01 from split to split.
 """
@@ -229,7 +229,7 @@ def main() -> None:
             "narrative_documents": sum(c != ["Other"] for c in coarse),
         },
         "protocol": f"{args.folds}-fold CV by article (seed {args.seed}; rows with 'splits' repeat it over that many "
-        "seeds from it and give the mean); thresholds tuned by inner CV on "
+        "seeds from it and give the mean); the decoder (calibration, or thresholds) fitted by inner CV on "
         "each training fold; official F1-samples (coarse over 22 labels, fine over the 91 official labels)",
         "other_everywhere": {
             "f1_samples_coarse": round(f1_samples(coarse, other, tax.coarse_labels)[0], 4),

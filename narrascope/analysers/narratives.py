@@ -502,19 +502,25 @@ def _best_sets(Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return chosen, ef[np.arange(len(Q)), best]
 
 
-def decide_expected_f1(
-    S: ScoreMatrix, cal: Calibration, space: LabelSpace, cfg: NarrativeConfig
+def choose_expected_f1(
+    p_narrative: np.ndarray, qc: np.ndarray, qf: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Scores -> boolean label matrices (coarse, fine; ``Other`` last) maximising each article's expected
-    F1-samples (mean of the coarse and fine levels): the best label set of each level, or ``Other`` when
-    P(Other) is larger than P(narrative) times the expected F1 of those sets."""
-    p_narrative, qc, qf = probabilities(S, cal, space, cfg)
+    """Probabilities -> boolean label matrices (coarse, fine; ``Other`` last) maximising each article's
+    expected F1-samples (mean of the coarse and fine levels): the best label set of each level, or ``Other``
+    when P(Other) is at least P(narrative) times the expected F1 of those sets."""
     ch, ef_c = _best_sets(qc)
     chf, ef_f = _best_sets(qf)
-    other = (1 - p_narrative) >= p_narrative * (ef_c + ef_f) / 2 if cfg.gate else np.zeros(len(qc), bool)
+    other = (1 - p_narrative) >= p_narrative * (ef_c + ef_f) / 2
     other |= qc.max(1, initial=0.0) <= 0  # no label allowed
     ch[other], chf[other] = False, False
     return np.concatenate([ch, other[:, None]], 1), np.concatenate([chf, other[:, None]], 1)
+
+
+def decide_expected_f1(
+    S: ScoreMatrix, cal: Calibration, space: LabelSpace, cfg: NarrativeConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores -> boolean label matrices: ``choose_expected_f1`` over the calibrated ``probabilities``."""
+    return choose_expected_f1(*probabilities(S, cal, space, cfg))
 
 
 def _f1_rows(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -677,6 +683,11 @@ class NarrativeModel:
             self.meta.update(other_language_articles=len(extra.coarse))
         return self
 
+    @property
+    def decoder_parameters(self) -> Calibration | Thresholds:
+        """What the inner CV fitted for the configured decoder."""
+        return self.calibration if self.config.decoder == "expected_f1" else self.thresholds
+
     def _views(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Document features -> (the document vectors, the gate's features: vectors and scaled slant)."""
         if not self.config.slant:
@@ -777,8 +788,8 @@ class NarrativeModel:
         P(parent) x P(label | parent)), the heads' probabilities with thresholds."""
         sp, other, cfg = self.space, self.taxonomy.other, self.config
         if cfg.decoder == "expected_f1":
-            pc, pf = decide_expected_f1(S, self.calibration, sp, cfg)
             p_narrative, qc, qf = probabilities(S, self.calibration, sp, cfg)
+            pc, pf = choose_expected_f1(p_narrative, qc, qf)
         else:
             pc, pf = decide(S, self.thresholds, sp, cfg)
             p_narrative, qc, qf = S.gate, S.coarse, S.fine
@@ -1193,7 +1204,7 @@ def cross_validate(
                 "fine": f1_samples(
                     [fine[i] for i in test], [p.fine for p in fold_pred], tax.official_fine_labels
                 )[0],
-                "thresholds": asdict(m.thresholds),
+                "decoder": asdict(m.decoder_parameters),
             }
         )
     pc = [p.coarse for p in preds if p is not None]
@@ -1255,8 +1266,7 @@ def train(
         "documents": len(texts),
         "narrative_documents": sum(c != [tax.other] for c in coarse),
         "heads": {k: len(h.labels) for k, h in model.heads.items()},
-        "thresholds": asdict(model.thresholds),
-        "calibration": asdict(model.calibration),
+        "decoder": {model.config.decoder: asdict(model.decoder_parameters)},
         "config": asdict(model.config),
         "out": str(folder),
         "bytes": size,
