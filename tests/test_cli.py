@@ -88,6 +88,7 @@ def test_html_report_per_article_folder(tmp_path):
     assert len(files) == 2
     pages = "".join(f.read_text(encoding="utf-8") for f in files)
     assert "Maria Zakharova" in pages and 'class="evidence">narrative evidence' in pages  # the Kremlin seed's
+    assert ">probability</span></th>" in pages  # the narratives' scores are calibrated probabilities
 
 
 def test_threads_thread_and_compare_commands(tmp_path):
