@@ -9,9 +9,9 @@ document-vector heads' training rows. ``--speed-model mpnet`` times the shipped 
 ``--speed-only``, without re-running any CV row).
 
 Writes bench/results/narratives.json and prints a markdown table. The decoder's calibration (or thresholds)
-is fitted inside each training fold (inner CV); nothing is tuned on a test fold. ``--repeats R`` repeats the CV over R splits
-(seeds ``--seed`` to ``--seed + R - 1``) and reports the mean and the spread across splits: with 359
-articles one split's figure moves by about 0.01 from split to split.
+is fitted inside each training fold (inner CV); nothing is tuned on a test fold. ``--repeats R`` repeats the CV
+over R splits (seeds ``--seed`` to ``--seed + R - 1``) and reports the mean and the spread across splits: with
+359 articles one split's figure moves by about 0.01 from split to split.
 """
 
 from __future__ import annotations
