@@ -224,6 +224,35 @@ def test_expected_f1_decoder_chooses_other_when_it_is_the_better_bet() -> None:
     assert pc[1, -1] and pf[1, -1] and pc[1].sum() == pf[1].sum() == 1
 
 
+def test_a_fine_label_every_article_of_its_parent_has_gets_a_constant_head() -> None:
+    """In this made-up training set each coarse label comes with one fine label only (for "Blaming farmers",
+    its catch-all), so no logistic head can be fitted for them: they get constant heads, and the decoder
+    picks them (never a label that cannot apply)."""
+    tax = load_taxonomy(str(FIX / "taxonomy.yaml"))
+    words = {
+        "retailers": "prices shops supermarket greed profits margins".split(),
+        "farmers": "farmers subsidies harvest fertiliser tractors rain".split(),
+        "other": "today sports match score team stadium".split(),
+    }
+    labels = {
+        "retailers": ("FOOD: Blaming retailers", "FOOD: Blaming retailers: Greedflation"),
+        "farmers": ("FOOD: Blaming farmers", "FOOD: Blaming farmers: Other"),
+        "other": ("Other", "Other"),
+    }
+    rng = np.random.default_rng(0)
+    kinds = ["retailers", "farmers", "other"] * 14
+    texts = [" ".join(rng.choice(words[k], 30)) for k in kinds]
+    model = NarrativeModel(tax, NarrativeConfig(min_df=1, inner_folds=2, definitions=False)).fit(
+        texts, [[labels[k][0]] for k in kinds], [[labels[k][1]] for k in kinds]
+    )
+    fine = model.heads["fine"]
+    assert fine.labels == ["FOOD: Blaming retailers: Greedflation", "FOOD: Blaming farmers: Other"]
+    assert not fine.W.any() and np.allclose(fine.b, np.log(14))  # logit of 14 / 15 articles
+    for kind, pred in zip(kinds[:3], model.predict(texts[:3]), strict=True):
+        assert (pred.coarse, pred.fine) == ([labels[kind][0]], [labels[kind][1]])
+        assert all(v > 0.5 for v in pred.scores.values())
+
+
 def test_calibration_recovers_the_scaling_it_was_drawn_from() -> None:
     rng = np.random.default_rng(0)
     scores = rng.uniform(0.02, 0.98, 20000)

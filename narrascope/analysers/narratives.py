@@ -284,15 +284,29 @@ def _fit_heads(
 
     With far fewer articles than features the weights are ``W = A @ X``, so L-BFGS runs over the
     small ``A`` (heads x articles) with the Gram matrix; the optimum is the same as in feature space.
-    ``rows[j]`` selects the articles head ``j`` learns from; classes are balanced per head.
+    ``rows[j]`` selects the articles head ``j`` learns from; classes are balanced per head. A label that
+    every one of its articles has gets a constant head (its smoothed rate); one that none has, no head.
     """
     Yf = Y.astype(np.float64)
     M = np.ones_like(Yf) if rows is None else rows.T.astype(np.float64)
     pos, neg = (Yf * M).sum(0), ((1 - Yf) * M).sum(0)
     keep = np.flatnonzero((pos > 0) & (neg > 0))
-    if not len(keep):
+    always = np.flatnonzero((pos > 0) & (neg == 0))
+    fitted = _fit_logistic(X, Yf[:, keep], M[:, keep], pos[keep], neg[keep], [labels[j] for j in keep], cfg)
+    if not len(always):
+        return fitted
+    order = np.argsort(np.concatenate([keep, always]), kind="stable")
+    W = np.vstack([fitted.W, np.zeros((len(always), X.shape[1]), np.float32)])[order]
+    b = np.concatenate([fitted.b, np.log(pos[always]).astype(np.float32)])[order]  # logit of pos / (pos + 1)
+    return Heads([labels[j] for j in np.concatenate([keep, always])[order]], W, b)
+
+
+def _fit_logistic(
+    X: Any, Yf: np.ndarray, M: np.ndarray, pos: np.ndarray, neg: np.ndarray, labels: list[str], cfg: NarrativeConfig
+) -> Heads:
+    """The logistic heads of ``_fit_heads`` for labels with positive and negative articles."""
+    if not len(labels):
         return Heads([], np.zeros((0, X.shape[1]), np.float32), np.zeros(0, np.float32))
-    Yf, M, pos, neg = Yf[:, keep], M[:, keep], pos[keep], neg[keep]
     if cfg.class_weight == "balanced":
         S = M * (Yf * (M.sum(0) / (2 * pos)) + (1 - Yf) * (M.sum(0) / (2 * neg)))
     else:
@@ -312,7 +326,7 @@ def _fit_heads(
     x = _lbfgs(objective, np.zeros(k * n + k))
     A, b = x[: k * n].reshape(k, n), x[k * n :]
     W = np.asarray(X.T @ A.T).T if hasattr(X, "tocsr") else A @ X
-    return Heads([labels[j] for j in keep], W.astype(np.float32), b.astype(np.float32))
+    return Heads(labels, W.astype(np.float32), b.astype(np.float32))
 
 
 class LabelSpace:
@@ -499,7 +513,7 @@ def _best_sets(Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     best = ef.argmax(1)
     chosen = np.zeros(Q.shape, bool)
     np.put_along_axis(chosen, order, k <= best[:, None] + 1, 1)
-    return chosen, ef[np.arange(len(Q)), best]
+    return chosen & (Q > 0), ef[np.arange(len(Q)), best]  # a label that cannot apply is never chosen
 
 
 def choose_expected_f1(
