@@ -343,6 +343,23 @@ def test_analyser_on_pro_kremlin_seed() -> None:
     assert expl.label in {f.label for f in found}
 
 
+def test_quote_cuts_a_long_unpunctuated_sentence_before_a_conjunction() -> None:
+    """A quoted clause starts and ends where a clause does, not mid-phrase, even without commas."""
+    model = nar.load_model(str(nar.MODEL_DIR))
+    text = (
+        "US president Joe Biden says the coming shortages and the ensuing global food crisis could be resolved "
+        "if over 20 million tons of Ukrainian grain is exported from the country."
+    )
+    a, b = model.quote("URW: Negative Consequences for the West", text, 0, len(text))
+    clauses = {
+        "US president Joe Biden says the coming shortages",
+        "and the ensuing global food crisis could be resolved",
+        "if over 20 million tons of Ukrainian grain is exported from the country",
+        "US president Joe Biden says the coming shortages and the ensuing global food crisis could be resolved",
+    }
+    assert text[a:b] in clauses
+
+
 def test_shipped_model_reads_the_lead_as_trained() -> None:
     """The default model averages its TF-IDF heads with heads over MiniLM vectors of the first three
     sentences, cut by ``split_sentences`` as in training, whatever sentences the parse gave the article."""

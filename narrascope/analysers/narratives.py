@@ -132,7 +132,26 @@ class Calibration:
 _SPLIT = re.compile(r"[^\n]+")
 _SENT_END = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
 _CLAUSE = re.compile(r"[,;:()\u2014\u2013]\s*|\s-\s")
+# Where a clause may begin when a long sentence has no punctuation to cut at: before a conjunction or relative.
+_CONNECTIVE = re.compile(
+    r"\s(?=(?:and|but|or|if|because|while|whereas|although|though|which|who|whom|whose|that|when|where|since|"
+    r"unless|until)\b)",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\w[\w'\u2019-]*")
+
+
+def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) -> list[tuple[int, int]]:
+    """Spans of consecutive clauses between ``cuts`` holding 3 to ``max_words`` of ``words``."""
+    spans = []
+    for i in range(len(cuts) - 1):
+        for j in range(i + 1, len(cuts)):
+            inner = [(a, b) for a, b in words if cuts[i] <= a and b <= cuts[j]]
+            if len(inner) > max_words:
+                break
+            if len(inner) >= 3:
+                spans.append((inner[0][0], inner[-1][1]))
+    return spans
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -965,15 +984,11 @@ class NarrativeModel:
         if len(words) <= max_words:
             return (words[0][0], words[-1][1]) if words else (start, end)
         w = self._row(label)
-        cuts = [start] + [start + m.end() for m in _CLAUSE.finditer(text[start:end])] + [end]
-        spans = []
-        for i in range(len(cuts) - 1):
-            for j in range(i + 1, len(cuts)):
-                inner = [(a, b) for a, b in words if cuts[i] <= a and b <= cuts[j]]
-                if len(inner) > max_words:
-                    break
-                if len(inner) >= 3:
-                    spans.append((inner[0][0], inner[-1][1]))
+        punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
+        spans = _clause_runs(words, [start, *punctuation, end], max_words)
+        if not spans:  # no punctuated clause is short enough: cut before conjunctions and relatives too
+            connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end])]
+            spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
         if not spans:
             spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
         if w is None:
