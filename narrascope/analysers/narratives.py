@@ -154,6 +154,15 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
     return spans
 
 
+def _without_leading_conjunction(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A clause quoted from mid-sentence without the "and" or "but" it opens with."""
+    a, b = span
+    words = list(_WORD.finditer(text, a, b))
+    if len(words) > 3 and words[0].group().lower() in ("and", "but", "or", "so", "yet"):
+        return words[1].start(), b
+    return span
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """A simple splitter (lines, then sentence ends) for articles that were not parsed."""
     out: list[Sentence] = []
@@ -992,11 +1001,11 @@ class NarrativeModel:
         if not spans:
             spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
         if w is None:
-            return spans[0]
+            return _without_leading_conjunction(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
         # Prefer longer clauses slightly: normalised TF-IDF otherwise favours three-word fragments.
         n_words = np.array([len(_WORD.findall(text[a:b])) for a, b in spans])
-        return spans[int(np.argmax(gain * np.sqrt(n_words)))]
+        return _without_leading_conjunction(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
 
     def explain(
         self,
