@@ -343,8 +343,9 @@ def test_analyser_on_pro_kremlin_seed() -> None:
     assert expl.label in {f.label for f in found}
 
 
-def test_quote_cuts_a_long_unpunctuated_sentence_before_a_conjunction() -> None:
-    """A quoted clause starts and ends where a clause does, not mid-phrase, even without commas."""
+def test_explanation_quotes_are_whole_clauses() -> None:
+    """A quoted clause starts and ends where a clause does, not mid-phrase, even without commas; it drops an
+    opening "and" and keeps the closing mark of a quotation it opened."""
     model = nar.load_model(str(nar.MODEL_DIR))
     text = (
         "US president Joe Biden says the coming shortages and the ensuing global food crisis could be resolved "
@@ -359,7 +360,13 @@ def test_quote_cuts_a_long_unpunctuated_sentence_before_a_conjunction() -> None:
     }
     assert text[a:b] in clauses
     clause = text.index("and the ensuing"), text.index(" if over")
-    assert text[slice(*nar._without_leading_conjunction(text, clause))] == "the ensuing global food crisis could be resolved"
+    assert text[slice(*nar._tidy_quote(text, clause))] == "the ensuing global food crisis could be resolved"
+    for warned, quoted in (
+        ("It could cause a \u201cfood crisis\u201d here.", "It could cause a \u201cfood crisis\u201d"),
+        ("It could cause a \u201cfood crisis.\u201d", "It could cause a \u201cfood crisis.\u201d"),
+    ):
+        end = warned.index("crisis") + len("crisis")
+        assert warned[slice(*nar._tidy_quote(warned, (0, end)))] == quoted
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

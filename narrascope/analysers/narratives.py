@@ -154,13 +154,18 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
     return spans
 
 
-def _without_leading_conjunction(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """A clause quoted from mid-sentence without the "and" or "but" it opens with."""
+def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A clause quoted from mid-sentence without the "and" or "but" it opens with, and with the closing
+    quotation mark of one it opened (a clause ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
     if len(words) > 3 and words[0].group().lower() in ("and", "but", "or", "so", "yet"):
-        return words[1].start(), b
-    return span
+        a = words[1].start()
+    for opening, closing in ("\u201c\u201d", "\u2018\u2019"):
+        if text.count(opening, a, b) > text.count(closing, a, b):
+            tail = re.match(rf"[.,!?]?{closing}", text[b : b + 2])
+            b += tail.end() if tail else 0
+    return a, b
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -991,7 +996,7 @@ class NarrativeModel:
         for the label; a fixed word window when no clause fits."""
         words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
         if len(words) <= max_words:
-            return (words[0][0], words[-1][1]) if words else (start, end)
+            return _tidy_quote(text, (words[0][0], words[-1][1])) if words else (start, end)
         w = self._row(label)
         punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
         spans = _clause_runs(words, [start, *punctuation, end], max_words)
@@ -1001,11 +1006,11 @@ class NarrativeModel:
         if not spans:
             spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
         if w is None:
-            return _without_leading_conjunction(text, spans[0])
+            return _tidy_quote(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
         # Prefer longer clauses slightly: normalised TF-IDF otherwise favours three-word fragments.
         n_words = np.array([len(_WORD.findall(text[a:b])) for a, b in spans])
-        return _without_leading_conjunction(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
+        return _tidy_quote(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
 
     def explain(
         self,
