@@ -94,6 +94,7 @@ NARRATIVE_MODEL = (
     "'minilm' (the default), 'mpnet' (better, slower; needs the 'mpnet' extra) or a trained model folder; "
     "default: the narratives_model setting."
 )
+DOCS_ENCODING = "Encoding of the documents (a Python codec name, e.g. cp1252); character offsets count in it."
 
 
 def _narrative_model(name: str | None) -> Path | None:
@@ -153,11 +154,12 @@ def predict_st2(
     docs: Path = typer.Argument(..., help="Folder of documents (title line, blank line, body)."),
     dest: Path = typer.Option(..., "--out", help="Submission file."),
     model: str | None = typer.Option(None, "--model", help=NARRATIVE_MODEL),
+    encoding: str = typer.Option("utf-8", "--encoding", help=DOCS_ENCODING),
 ) -> None:
     """Subtask 2: narratives and subnarratives per document."""
     from .analysers import narratives
 
-    _done(_run(narratives.predict_st2, docs, dest, _narrative_model(model)), dest)
+    _done(_run(narratives.predict_st2, docs, dest, _narrative_model(model), encoding), dest)
 
 
 @predict_app.command("semeval2025-st3")
@@ -166,11 +168,12 @@ def predict_st3(
     dominant: Path = typer.Option(..., "--dominant", help="The task's dominant-narratives file."),
     dest: Path = typer.Option(..., "--out", help="Submission file."),
     model: str | None = typer.Option(None, "--model", help=NARRATIVE_MODEL),
+    encoding: str = typer.Option("utf-8", "--encoding", help=DOCS_ENCODING),
 ) -> None:
     """Subtask 3: an explanation of each document's given dominant narrative."""
     from .analysers import narratives
 
-    _done(_run(narratives.predict_st3, docs, dominant, dest, _narrative_model(model)), dest)
+    _done(_run(narratives.predict_st3, docs, dominant, dest, _narrative_model(model), encoding), dest)
 
 
 CACHE = "Folder that keeps the corpora's parse and the fine-tuned models between runs."
@@ -218,11 +221,12 @@ def predict_st1(
     docs: Path = typer.Argument(..., help="Folder of documents."),
     mentions: Path = typer.Option(..., "--mentions", help="The task's entity-mentions file."),
     dest: Path = typer.Option(..., "--out", help="Submission file."),
+    encoding: str = typer.Option("utf-8", "--encoding", help=DOCS_ENCODING),
 ) -> None:
     """Subtask 1: main and fine roles of each given entity mention."""
     from .analysers import roles
 
-    _done(_run(roles.predict_st1, docs, mentions, dest), dest, "mention")
+    _done(_run(roles.predict_st1, docs, mentions, dest, encoding=encoding), dest, "mention")
 
 
 # ---- persuasion techniques (PTC / SemEval-2020 T11, SemEval-2023 T3) ---------------------------------

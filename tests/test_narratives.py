@@ -23,6 +23,7 @@ from narrascope.analysers.narratives import (
     split_sentences,
 )
 from narrascope.document import Article, Sentence
+from narrascope.errors import InputError
 from narrascope.evaluate.semeval2025 import (
     NarrativeRecord,
     SemEvalFormatError,
@@ -30,6 +31,7 @@ from narrascope.evaluate.semeval2025 import (
     f1_samples,
     load_dataset,
     per_label_prf,
+    read_documents,
     read_st2,
     read_st3,
     score_st2,
@@ -478,6 +480,22 @@ def test_predict_submissions(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == ["T_URW_1.txt", "T_CC_1.txt"]
     assert rows[1][2] == "none"
     assert all(len(r) == 4 and 0 < len(r[3].split()) <= 80 for r in rows)
+
+
+def test_predict_names_every_unreadable_document_and_reads_other_encodings(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_bytes("Kyiv\n\nThe puppet regime in Kyiv, caf\u00e9 talk.".encode("cp1252"))
+    (docs / "b.txt").write_bytes(b"%PDF-1.4 \x00\x01")
+    (docs / "c.txt").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match=r"2 of 3 documents cannot be read: .*a\.txt: not valid utf-8.*b\.txt: binary"):
+        predict_st2(docs, tmp_path / "st2.txt")
+    assert not (tmp_path / "st2.txt").exists()
+    (docs / "b.txt").unlink()
+    assert predict_st2(docs, tmp_path / "st2.txt", encoding="cp1252") == 2
+    rows = dict(line.split("\t", 1) for line in (tmp_path / "st2.txt").read_text().splitlines())
+    assert rows["c.txt"] == "Other\tOther"  # an empty document is kept, and has no narrative
+    assert read_documents(docs, "cp1252")["a.txt"].endswith("caf\u00e9 talk.")
 
 
 def test_the_setting_picks_the_model_folder(tmp_path: Path) -> None:

@@ -1317,20 +1317,24 @@ def train(
     }
 
 
-def _predict_dir(docs_dir: str | Path, model_dir: str | Path | None) -> tuple[NarrativeModel, dict[str, str]]:
+def _predict_dir(
+    docs_dir: str | Path, model_dir: str | Path | None, encoding: str
+) -> tuple[NarrativeModel, dict[str, str]]:
     from ..evaluate.semeval2025 import read_documents
 
-    docs = read_documents(docs_dir)
+    docs = read_documents(docs_dir, encoding)
     if not docs:
         raise ValueError(f"{docs_dir}: no *.txt documents")
     return load_model(str(model_dir) if model_dir else None), docs
 
 
-def predict_st2(docs_dir: str | Path, out_file: str | Path, model_dir: str | Path | None = None) -> int:
+def predict_st2(
+    docs_dir: str | Path, out_file: str | Path, model_dir: str | Path | None = None, encoding: str = "utf-8"
+) -> int:
     """Write the subtask-2 submission for a folder of documents; returns the number of documents."""
     from ..evaluate.semeval2025 import NarrativeRecord, write_st2
 
-    model, docs = _predict_dir(docs_dir, model_dir)
+    model, docs = _predict_dir(docs_dir, model_dir, encoding)
     ids = list(docs)
     tax = model.taxonomy
     records = [
@@ -1341,12 +1345,16 @@ def predict_st2(docs_dir: str | Path, out_file: str | Path, model_dir: str | Pat
 
 
 def predict_st3(
-    docs_dir: str | Path, dominant_file: str | Path, out_file: str | Path, model_dir: str | Path | None = None
+    docs_dir: str | Path,
+    dominant_file: str | Path,
+    out_file: str | Path,
+    model_dir: str | Path | None = None,
+    encoding: str = "utf-8",
 ) -> int:
     """Write the subtask-3 submission: an explanation for each given dominant narrative."""
     from ..evaluate.semeval2025 import read_st3, write_st3
 
-    model, docs = _predict_dir(docs_dir, model_dir)
+    model, docs = _predict_dir(docs_dir, model_dir, encoding)
     rows = read_st3(dominant_file, model.taxonomy, docs, str(docs_dir), explanations=False)
     for r in rows.values():
         text = docs[r.doc_id]

@@ -860,6 +860,7 @@ def predict_st1(
     mentions_file: str | Path,
     out_file: str | Path,
     model: RoleModel | str | Path | None = None,
+    encoding: str = "utf-8",
 ) -> int:
     """Predict the roles of an official entity-mentions file; writes the submission, returns its size.
 
@@ -868,7 +869,7 @@ def predict_st1(
     from ..evaluate.semeval2025_st1 import MentionRecord, read_documents, read_mentions, write_submission
     from ..nlp import parse
 
-    docs = read_documents(docs_dir)
+    docs = read_documents(docs_dir, encoding)
     records = read_mentions(mentions_file, docs)
     analyser = RoleAnalyser(model)
     by_doc: dict[str, list[MentionRecord]] = {}

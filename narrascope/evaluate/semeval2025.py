@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
+from ..ingest.decode import decode
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
 
 NONE = "none"
@@ -59,12 +61,27 @@ class Dataset:
         return list(self.labels)
 
 
-def read_documents(docs_dir: str | Path) -> dict[str, str]:
-    """Every ``*.txt`` of a folder keyed by file name (the task's article id), text kept exact."""
+def read_documents(docs_dir: str | Path, encoding: str = "utf-8") -> dict[str, str]:
+    """Every ``*.txt`` of a folder keyed by file name (the task's article id), text kept exact (the task's
+    offsets index it; an empty document stays empty). A binary or wrongly encoded file stops the read, and
+    the error names every such file at once."""
     folder = Path(docs_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such documents folder")
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
+    docs, unreadable = {}, []
+    paths = sorted(folder.glob("*.txt"))
+    for path in paths:
+        data = path.read_bytes()
+        try:
+            docs[path.name] = decode(data, str(path), encoding) if data.strip() else data.decode(encoding, "replace")
+        except InputError as exc:
+            unreadable.append(str(exc))
+    if unreadable:
+        shown = "; ".join(unreadable[:5]) + (f"; and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
+        raise InputError(
+            str(folder), f"{len(unreadable)} of {len(paths)} documents cannot be read: {shown}", "fix or remove them"
+        )
+    return docs
 
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:

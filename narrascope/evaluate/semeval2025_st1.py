@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..taxonomy.roles import load_roles
+from .semeval2025 import read_documents
 
 #: How far (in characters) ``repair`` looks for a mention whose offsets are off.
 REPAIR_WINDOW = 400
@@ -43,14 +44,6 @@ class MentionRecord:
     @property
     def key(self) -> tuple[str, str, int, int]:
         return (self.doc_id, self.mention, self.start, self.end)
-
-
-def read_documents(docs_dir: str | Path) -> dict[str, str]:
-    """Read every ``*.txt`` of a folder, keyed by file name (the task's article id), text kept exact."""
-    folder = Path(docs_dir)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such documents folder")
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
 
 
 def read_mentions(

@@ -33,17 +33,23 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> str:
     if encoding:
         try:
             return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(source, f"cannot decode as {encoding}: {exc}") from None
+        except LookupError:
+            raise InputError(source, f"unknown encoding {encoding!r}", "give a Python codec name") from None
+        except UnicodeDecodeError as exc:
+            raise _wrongly_encoded(data, source, encoding, exc) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        guess = _guess_encoding(data)
-        hint = f"it looks like {guess}: re-run with --encoding {guess}" if guess else "re-save it as UTF-8"
-        problem = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        raise InputError(source, problem, hint) from None
+        raise _wrongly_encoded(data, source, "UTF-8", exc) from None
+
+
+def _wrongly_encoded(data: bytes, source: str, encoding: str, exc: UnicodeDecodeError) -> InputError:
+    guess = _guess_encoding(data)
+    hint = f"it looks like {guess}: re-run with --encoding {guess}" if guess else "re-save it as UTF-8"
+    problem = f"not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    return InputError(source, problem, hint)
 
 
 def _guess_encoding(data: bytes) -> str | None:
