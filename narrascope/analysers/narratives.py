@@ -29,7 +29,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +262,12 @@ class Heads:
     b: np.ndarray
 
     def proba(self, X: Any) -> np.ndarray:
-        return _sigmoid(np.asarray(X @ self.W.T) + self.b) if self.labels else np.zeros((X.shape[0], 0))
+        return _sigmoid(np.asarray(X @ self._WT) + self.b) if self.labels else np.zeros((X.shape[0], 0))
+
+    @cached_property
+    def _WT(self) -> np.ndarray:
+        # scipy copies a non-contiguous dense operand on every sparse product: transpose once
+        return np.ascontiguousarray(self.W.T)
 
 
 def _lbfgs(
