@@ -63,6 +63,15 @@ def _print_report(report: dict[str, Any], as_json: bool, title: str) -> None:
         out.print(tbl)
 
 
+def _output_file(path: Path) -> Path:
+    """Refuse an output path that cannot be written before any work is done."""
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a folder: give a file name")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"{path.parent}: no such folder (create it first)")
+    return path
+
+
 def _done(n: int, path: Path, what: str = "document") -> None:
     err.print(f"wrote {n} {what}(s) to {path}")
 
@@ -152,7 +161,7 @@ def train_slant(
 @predict_app.command("semeval2025-st2")
 def predict_st2(
     docs: Path = typer.Argument(..., help="Folder of documents (title line, blank line, body)."),
-    dest: Path = typer.Option(..., "--out", help="Submission file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file.", callback=_output_file),
     model: str | None = typer.Option(None, "--model", help=NARRATIVE_MODEL),
     encoding: str = typer.Option("utf-8", "--encoding", help=DOCS_ENCODING),
 ) -> None:
@@ -166,7 +175,7 @@ def predict_st2(
 def predict_st3(
     docs: Path = typer.Argument(..., help="Folder of documents."),
     dominant: Path = typer.Option(..., "--dominant", help="The task's dominant-narratives file."),
-    dest: Path = typer.Option(..., "--out", help="Submission file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file.", callback=_output_file),
     model: str | None = typer.Option(None, "--model", help=NARRATIVE_MODEL),
     encoding: str = typer.Option("utf-8", "--encoding", help=DOCS_ENCODING),
 ) -> None:
@@ -220,7 +229,7 @@ def evaluate_roles(
 def predict_st1(
     docs: Path = typer.Argument(..., help="Folder of documents."),
     mentions: Path = typer.Option(..., "--mentions", help="The task's entity-mentions file."),
-    dest: Path = typer.Option(..., "--out", help="Submission file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file.", callback=_output_file),
     encoding: str = typer.Option("utf-8", "--encoding", help=DOCS_ENCODING),
 ) -> None:
     """Subtask 1: main and fine roles of each given entity mention."""
@@ -295,7 +304,7 @@ def evaluate_techniques(
 @predict_app.command("ptc-si")
 def predict_ptc_si(
     articles: Path = typer.Argument(..., help="Folder of PTC articles (articleNNN.txt)."),
-    dest: Path = typer.Option(..., "--out", help="Submission file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file.", callback=_output_file),
 ) -> None:
     """PTC span identification: propaganda spans per article."""
     from .analysers import techniques
@@ -307,7 +316,7 @@ def predict_ptc_si(
 def predict_ptc_tc(
     articles: Path = typer.Argument(..., help="Folder of PTC articles."),
     spans: Path = typer.Option(..., "--spans", help="The task's span file (technique column may be '?')."),
-    dest: Path = typer.Option(..., "--out", help="Submission file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file.", callback=_output_file),
 ) -> None:
     """PTC technique classification of given spans."""
     from .analysers import techniques
@@ -318,7 +327,7 @@ def predict_ptc_tc(
 @predict_app.command("semeval2023-st3")
 def predict_semeval2023_st3(
     articles: Path = typer.Argument(..., help="Folder of SemEval-2023 T3 articles (articleNNN.txt)."),
-    dest: Path = typer.Option(..., "--out", help="Submission file."),
+    dest: Path = typer.Option(..., "--out", help="Submission file.", callback=_output_file),
 ) -> None:
     """SemEval-2023 T3 subtask 3: techniques per paragraph."""
     from .analysers import techniques

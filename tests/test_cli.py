@@ -120,6 +120,11 @@ def test_predict_semeval2025_st1_and_its_errors(tmp_path):
     res = runner.invoke(app, ["predict", "semeval2025-st1", str(fixtures / "docs"), "--mentions",
                               str(fixtures / "bad_offsets.txt"), "--out", str(tmp_path / "x.txt")])
     assert res.exit_code == 2 and "bad_offsets.txt:" in res.stderr
+    for dest, problem in ((tmp_path / "missing" / "x.txt", "no such folder"), (tmp_path, "is a folder")):
+        res = runner.invoke(app, ["predict", "semeval2025-st1", str(fixtures / "docs"), "--mentions",
+                                  str(fixtures / "mentions.txt"), "--out", str(dest)])
+        said = " ".join(res.output.replace("\u2502", " ").split())  # unwrap rich's error box
+        assert res.exit_code == 2 and problem in said and "--out" in said
 
 
 def test_predict_semeval2025_st2_with_a_chosen_model(tmp_path):
