@@ -150,7 +150,7 @@ def split_summary(runs: list[dict]) -> dict:
     }
 
 
-def speed(texts: list[str], n: int = 40, model: str = "minilm") -> dict[str, float]:
+def speed(texts: list[str], n: int = 40, model: str = "minilm") -> dict[str, Any]:
     """ms per article of the analyser (evidence and explanation included) on parsed articles, warm: the median
     of three timed passes after a first one (this machine's speed drifts by 10-20% from pass to pass)."""
     from narrascope.nlp import parse

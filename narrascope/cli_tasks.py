@@ -103,7 +103,7 @@ NARRATIVE_MODEL = (
     "'minilm' (the default), 'mpnet' (better, slower; needs the 'mpnet' extra) or a trained model folder; "
     "default: the narratives_model setting."
 )
-DOCS_ENCODING = "Encoding of the documents (a Python codec name, e.g. cp1252); character offsets count in it."
+DOCS_ENCODING = "Encoding of the documents: a Python codec name, such as cp1252."
 
 
 def _narrative_model(name: str | None) -> Path | None:

@@ -18,6 +18,7 @@ gold explanation (:func:`score_st3`), over whichever encoder's token states the 
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,17 +64,21 @@ class Dataset:
 
 def read_documents(docs_dir: str | Path, encoding: str = "utf-8") -> dict[str, str]:
     """Every ``*.txt`` of a folder keyed by file name (the task's article id), text kept exact (the task's
-    offsets index it; an empty document stays empty). A binary or wrongly encoded file stops the read, and
+    offsets index it; a blank document reads as empty). A binary or wrongly encoded file stops the read, and
     the error names every such file at once."""
     folder = Path(docs_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such documents folder")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(str(folder), f"unknown encoding {encoding!r}", "give a Python codec name") from None
     docs, unreadable = {}, []
     paths = sorted(folder.glob("*.txt"))
     for path in paths:
         data = path.read_bytes()
         try:
-            docs[path.name] = decode(data, str(path), encoding) if data.strip() else data.decode(encoding, "replace")
+            docs[path.name] = decode(data, str(path), encoding) if data.strip() else ""
         except InputError as exc:
             unreadable.append(str(exc))
     if unreadable:
