@@ -219,7 +219,7 @@ def test_expected_f1_decoder_chooses_other_when_it_is_the_better_bet() -> None:
     domain = np.zeros((2, len(space.domains)))
     domain[:, space.domains.index("URW")] = 1.0
     S = nar.ScoreMatrix(np.array([0.9, 0.3]), domain, coarse, fine)
-    pc, pf = nar.decide_expected_f1(S, identity, space, cfg)
+    pc, pf = nar.choose_expected_f1(*nar.probabilities(S, identity, space, cfg))
     # Article 0: P(narrative) 0.9 times an expected F1 near 0.8 beats P(Other) 0.1.
     assert pc[0, j] and pf[0, space.fine.index(PUPPET)] and not pc[0, -1]
     # Article 1: P(Other) 0.7 beats 0.3 times the same sets' expected F1.

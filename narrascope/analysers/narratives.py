@@ -155,8 +155,8 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """A clause quoted from mid-sentence without the "and" or "but" it opens with, and with the closing
-    quotation mark of one it opened (a clause ends at its last word)."""
+    """A quoted span without the "and" or "but" it opens with (when more words follow), and with the closing
+    quotation mark of a quotation it opened (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
     if len(words) > 3 and words[0].group().lower() in ("and", "but", "or", "so", "yet"):
@@ -566,13 +566,6 @@ def choose_expected_f1(
     other |= qc.max(1, initial=0.0) <= 0  # no label allowed
     ch[other], chf[other] = False, False
     return np.concatenate([ch, other[:, None]], 1), np.concatenate([chf, other[:, None]], 1)
-
-
-def decide_expected_f1(
-    S: ScoreMatrix, cal: Calibration, space: LabelSpace, cfg: NarrativeConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """Scores -> boolean label matrices: ``choose_expected_f1`` over the calibrated ``probabilities``."""
-    return choose_expected_f1(*probabilities(S, cal, space, cfg))
 
 
 def _f1_rows(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
