@@ -369,6 +369,10 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     ):
         end = warned.index("crisis") + len("crisis")
         assert warned[slice(*nar._tidy_quote(warned, (0, end)))] == quoted
+    caption = "Putin might not know if the US blames them for war crimes (Image: SPUTNIK/AFP via Getty Images)"
+    cut = (0, caption.index("Image") + len("Image"))
+    assert caption[slice(*nar._tidy_quote(caption, cut))] == "Putin might not know if the US blames them for war crimes"
+    assert nar._tidy_quote(caption, (0, len(caption))) == (0, len(caption))  # a closed bracket stays
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:
@@ -419,6 +423,27 @@ def test_evidence_ranked_by_closeness_to_the_definition(monkeypatch: pytest.Monk
     assert (ranked[0]["start"], ranked[0]["end"]) == (plain[-1]["start"], plain[-1]["end"])
     model.evidence(PUPPET, text, sents)
     assert sum(len(c) == 1 and c[0].startswith(definition) for c in calls) == 1  # the definition: encoded once
+
+
+def test_evidence_names_a_repeated_sentence_once() -> None:
+    """A headline repeated as the article's first line is one piece of evidence, at its first place; a one-word
+    fragment is none."""
+    ds = load_dataset(TRAIN)
+    texts = [ds.texts[i] for i in ds.ids]
+    model = NarrativeModel(config=NarrativeConfig(min_df=1, inner_folds=2, evidence_encoder="")).fit(
+        texts, [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids], tune=False
+    )
+    text = ds.texts["T_URW_1.txt"]
+    best = model.evidence(PUPPET, text, split_sentences(text), k=1)[0]
+    line = text[best["start"] : best["end"]]
+    doubled = f"{line} \n\n {line}\n\n{text}"
+    found = model.evidence(PUPPET, doubled, split_sentences(doubled), k=10)
+    quoted = [" ".join(doubled[e["start"] : e["end"]].split()) for e in found]
+    assert quoted.count(" ".join(line.split())) == 1 and found[0]["start"] == doubled.index(line)
+    headed = "Puppet regime\n\n" + text  # a parse that cut the headline into one-word fragments
+    split = [Sentence(0, 6), Sentence(7, 13), *(Sentence(s.start + 15, s.end + 15) for s in split_sentences(text))]
+    found = model.evidence(PUPPET, headed, split, k=10)
+    assert found and all(e["start"] >= 15 for e in found)
 
 
 def test_bertscore_hand_computed() -> None:

@@ -99,6 +99,7 @@ DEFAULT_CONFIG = NarrativeConfig(embeddings=True, doc_sentences=3, embed_C=1.0)
 MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=15, embed_C=1.0, slant="mpnet")
 SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
 EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evidence is chosen by meaning
+MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
@@ -155,12 +156,17 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """A quoted span without the "and" or "but" it opens with (when more words follow), and with the closing
-    quotation mark of a quotation it opened (a span ends at its last word)."""
+    """A quoted span without the "and" or "but" it opens with (when more words follow), without a bracket it
+    opens at its end ("... war crimes (Image"), and with the closing quotation mark of a quotation it opened
+    (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
     if len(words) > 3 and words[0].group().lower() in ("and", "but", "or", "so", "yet"):
         a = words[1].start()
+    if text.count("(", a, b) > text.count(")", a, b):
+        head = text[a : text.rfind("(", a, b)].rstrip(" ,;:-\u2014\u2013")
+        if len(_WORD.findall(head)) >= 3:
+            b = a + len(head)
     for opening, closing in ("\u201c\u201d", "\u2018\u2019"):
         if text.count(opening, a, b) > text.count(closing, a, b):
             tail = re.match(rf"[.,!?]?{closing}", text[b : b + 2])
@@ -945,12 +951,22 @@ class NarrativeModel:
         if not sentences:
             return out
         X = self.vectorizer.transform([text[s.start : s.end] for s in sentences])
+        # A sentence said again (a headline repeated as the first line) is evidence once, where it first stands;
+        # a fragment of one or two words (a parse that split a headline) is no evidence.
+        seen: set[str] = set()
+        skip = []
+        for i, s in enumerate(sentences):
+            key = " ".join(text[s.start : s.end].split()).lower()
+            if key in seen or len(_WORD.findall(key)) < MIN_EVIDENCE_WORDS:
+                skip.append(i)
+            seen.add(key)
         candidates: dict[str, tuple[list[int], np.ndarray]] = {}
         for label in labels:
             w = self._row(label)
             if w is None:
                 continue
             contrib = np.asarray(X @ w).ravel()
+            contrib[skip] = 0.0
             order = [int(i) for i in np.argsort(-contrib)[:EVIDENCE_CANDIDATES] if contrib[i] > 0]
             if order:
                 candidates[label] = (order, contrib)
