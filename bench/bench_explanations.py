@@ -43,7 +43,7 @@ from narrascope.analysers.narratives import (
     MAX_EXPLANATION_WORDS,
     NarrativeModel,
     kfold,
-    split_sentences,
+    reading_sentences,
 )
 from narrascope.embed import load_encoder
 from narrascope.evaluate.semeval2025 import NarrativeRecord, load_dataset, score_st3
@@ -58,7 +58,7 @@ MPNET_LAYER = 10  # BERTScore reads a middle-upper layer of a base-size encoder
 
 def explanations(model: NarrativeModel, label: str, text: str) -> dict[str, str]:
     """Each system's explanation of ``label`` in ``text``."""
-    sents = split_sentences(text)
+    sents = reading_sentences(text)
     plain = copy.copy(model)
     plain.config = replace(model.config, evidence_encoder="")
     return {

@@ -369,6 +369,9 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     ):
         end = warned.index("crisis") + len("crisis")
         assert warned[slice(*nar._tidy_quote(warned, (0, end)))] == quoted
+    aside = "Cars with internal combustion engines (ICEs) to electric vehicles was never more than a dream"
+    cut = (aside.index("ICEs"), len(aside))
+    assert aside[slice(*nar._tidy_quote(aside, cut))] == "to electric vehicles was never more than a dream"
     caption = "Putin might not know if the US blames them for war crimes (Image: SPUTNIK/AFP via Getty Images)"
     cut = (0, caption.index("Image") + len("Image"))
     assert caption[slice(*nar._tidy_quote(caption, cut))] == "Putin might not know if the US blames them for war crimes"
@@ -423,6 +426,19 @@ def test_evidence_ranked_by_closeness_to_the_definition(monkeypatch: pytest.Monk
     assert (ranked[0]["start"], ranked[0]["end"]) == (plain[-1]["start"], plain[-1]["end"])
     model.evidence(PUPPET, text, sents)
     assert sum(len(c) == 1 and c[0].startswith(definition) for c in calls) == 1  # the definition: encoded once
+
+
+def test_reading_sentences_keep_titles_and_initials() -> None:
+    """Quotes come from sentences not cut after "Dr." or an initial; "U.S." may end one; lines always do."""
+    text = "Meteorologist Dr. Anthony Watts said so. John F. Kennedy spoke. It was in the U.S. The end came.\nDr.\nNext."
+    assert [text[s.start : s.end] for s in nar.reading_sentences(text)] == [
+        "Meteorologist Dr. Anthony Watts said so.",
+        "John F. Kennedy spoke.",
+        "It was in the U.S.",
+        "The end came.",
+        "Dr.",
+        "Next.",
+    ]
 
 
 def test_evidence_names_a_repeated_sentence_once() -> None:

@@ -157,7 +157,7 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """A quoted span without the "and" or "but" it opens with (when more words follow), without a bracket it
-    opens at its end ("... war crimes (Image"), and with the closing quotation mark of a quotation it opened
+    opens at its end ("... war crimes (Image") or closes at its start, and with the closing quotation mark of a quotation it opened
     (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
@@ -167,6 +167,11 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
         head = text[a : text.rfind("(", a, b)].rstrip(" ,;:-\u2014\u2013")
         if len(_WORD.findall(head)) >= 3:
             b = a + len(head)
+    elif text.count(")", a, b) > text.count("(", a, b):  # a bracket it closes at its start ("ICEs) to ...")
+        close = text.find(")", a, b) + 1
+        tail = text[close:b]
+        if len(_WORD.findall(tail)) >= 3:
+            a = close + len(tail) - len(tail.lstrip(" ,;:-\u2014\u2013"))
     for opening, closing in ("\u201c\u201d", "\u2018\u2019"):
         if text.count(opening, a, b) > text.count(closing, a, b):
             tail = re.match(rf"[.,!?]?{closing}", text[b : b + 2])
@@ -184,6 +189,25 @@ def split_sentences(text: str) -> list[Sentence]:
             start = line.start() + m.end()
         out.append(Sentence(start, line.end()))
     return [s for s in out if text[s.start : s.end].strip()]
+
+
+# A full stop after a title or an initial does not end the sentence ("Dr. Watts", "John F. Kennedy"); "U.S." may.
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Lt|Col|Sgt|Capt|Cmdr|Adm|Rev|St|Mt|Jan|Feb|Aug|Sept?|Oct|Nov|Dec)"
+    r"|(?<![.\w])[A-Z])\.$"
+)
+
+
+def reading_sentences(text: str) -> list[Sentence]:
+    """Sentences to quote from when an article has no parse: ``split_sentences`` (which the models' document
+    vectors were trained on, so it stays as it is) without its cuts after a title or an initial."""
+    out: list[Sentence] = []
+    for s in split_sentences(text):
+        if out and _ABBREVIATION.search(text, out[-1].start, out[-1].end) and "\n" not in text[out[-1].end : s.start]:
+            out[-1] = Sentence(out[-1].start, s.end)
+        else:
+            out.append(s)
+    return out
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -1123,7 +1147,7 @@ class NarrativeAnalyser:
         if not arts:
             return arts
         m = self.model
-        spans = [a.sentences or split_sentences(a.text) for a in arts]
+        spans = [a.sentences or reading_sentences(a.text) for a in arts]
         # Document vectors read the sentences the model was trained and cross-validated on (split_sentences),
         # not the parse's, whose first sentences differ (whitespace, headlines, datelines).
         vecs = m.config.vectors([a.text for a in arts]) if m.emb_heads else None
@@ -1373,6 +1397,6 @@ def predict_st3(
     for r in rows.values():
         text = docs[r.doc_id]
         r.explanation = model.explain(
-            r.dominant_fine or r.dominant or model.taxonomy.other, text, split_sentences(text)
+            r.dominant_fine or r.dominant or model.taxonomy.other, text, reading_sentences(text)
         )[0]
     return write_st3(out_file, rows.values())
