@@ -369,6 +369,12 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     ):
         end = warned.index("crisis") + len("crisis")
         assert warned[slice(*nar._tidy_quote(warned, (0, end)))] == quoted
+    said = (
+        "The puppet regime, officials said on Monday, in a statement read out to reporters outside the ministry "
+        "building in the capital city of the country."
+    )
+    a, b = model.quote(PUPPET, said, 0, len(said))  # not the three-word clause alone
+    assert said[a:b] == "The puppet regime, officials said on Monday"
     aside = "Cars with internal combustion engines (ICEs) to electric vehicles was never more than a dream"
     cut = (aside.index("ICEs"), len(aside))
     assert aside[slice(*nar._tidy_quote(aside, cut))] == "to electric vehicles was never more than a dream"

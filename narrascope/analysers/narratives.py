@@ -100,6 +100,7 @@ MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=1
 SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
 EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evidence is chosen by meaning
 MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
+MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it has any that long
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
@@ -157,8 +158,8 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """A quoted span without the "and" or "but" it opens with (when more words follow), without a bracket it
-    opens at its end ("... war crimes (Image") or closes at its start, and with the closing quotation mark of a quotation it opened
-    (a span ends at its last word)."""
+    opens at its end ("... war crimes (Image") or closes at its start, and with the closing quotation mark of a
+    quotation it opened (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
     if len(words) > 3 and words[0].group().lower() in ("and", "but", "or", "so", "yet"):
@@ -169,9 +170,9 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
             b = a + len(head)
     elif text.count(")", a, b) > text.count("(", a, b):  # a bracket it closes at its start ("ICEs) to ...")
         close = text.find(")", a, b) + 1
-        tail = text[close:b]
-        if len(_WORD.findall(tail)) >= 3:
-            a = close + len(tail) - len(tail.lstrip(" ,;:-\u2014\u2013"))
+        rest = text[close:b]
+        if len(_WORD.findall(rest)) >= 3:
+            a = close + len(rest) - len(rest.lstrip(" ,;:-\u2014\u2013"))
     for opening, closing in ("\u201c\u201d", "\u2018\u2019"):
         if text.count(opening, a, b) > text.count(closing, a, b):
             tail = re.match(rf"[.,!?]?{closing}", text[b : b + 2])
@@ -1038,16 +1039,23 @@ class NarrativeModel:
         w = self._row(label)
         punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
         spans = _clause_runs(words, [start, *punctuation, end], max_words)
-        if not spans:  # no punctuated clause is short enough: cut before conjunctions and relatives too
+        counts = [len(_WORD.findall(text[a:b])) for a, b in spans]
+        # A clause of three or four words ("in that case", "the Telegraph reported") says little on its own:
+        # without a longer punctuated clause, cut before conjunctions and relatives too.
+        if max(counts, default=0) < MIN_QUOTE_WORDS:
             connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end])]
             spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
         if not spans:
             spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
+        counts = [len(_WORD.findall(text[a:b])) for a, b in spans]
+        if max(counts) >= MIN_QUOTE_WORDS:
+            spans = [sp for sp, c in zip(spans, counts, strict=True) if c >= MIN_QUOTE_WORDS]
+            counts = [c for c in counts if c >= MIN_QUOTE_WORDS]
         if w is None:
             return _tidy_quote(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
-        # Prefer longer clauses slightly: normalised TF-IDF otherwise favours three-word fragments.
-        n_words = np.array([len(_WORD.findall(text[a:b])) for a, b in spans])
+        # Prefer longer clauses slightly: normalised TF-IDF otherwise favours short fragments.
+        n_words = np.array(counts)
         return _tidy_quote(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
 
     def explain(
