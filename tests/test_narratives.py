@@ -449,7 +449,7 @@ def test_reading_sentences_keep_titles_and_initials() -> None:
 
 def test_evidence_names_a_repeated_sentence_once() -> None:
     """A headline repeated as the article's first line is one piece of evidence, at its first place; a one-word
-    fragment is none."""
+    fragment or a "READ MORE" line is none."""
     ds = load_dataset(TRAIN)
     texts = [ds.texts[i] for i in ds.ids]
     model = NarrativeModel(config=NarrativeConfig(min_df=1, inner_folds=2, evidence_encoder="")).fit(
@@ -462,6 +462,9 @@ def test_evidence_names_a_repeated_sentence_once() -> None:
     found = model.evidence(PUPPET, doubled, split_sentences(doubled), k=10)
     quoted = [" ".join(doubled[e["start"] : e["end"]].split()) for e in found]
     assert quoted.count(" ".join(line.split())) == 1 and found[0]["start"] == doubled.index(line)
+    furnished = text + "\nREAD MORE: Kyiv puppet regime takes orders from Washington, its Western handlers say\n"
+    found = model.evidence(PUPPET, furnished, split_sentences(furnished), k=10)
+    assert found and all("READ MORE" not in furnished[e["start"] : e["end"]] for e in found)
     headed = "Puppet regime\n\n" + text  # a parse that cut the headline into one-word fragments
     split = [Sentence(0, 6), Sentence(7, 13), *(Sentence(s.start + 15, s.end + 15) for s in split_sentences(text))]
     found = model.evidence(PUPPET, headed, split, k=10)

@@ -38,6 +38,7 @@ import numpy as np
 from ..document import Article, Finding, Sentence
 from ..embed import get_encoder
 from ..errors import require_files
+from ..ingest.clean import is_boilerplate_line
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
 from .slant import FEATURES as SLANT_FEATURES
@@ -977,12 +978,13 @@ class NarrativeModel:
             return out
         X = self.vectorizer.transform([text[s.start : s.end] for s in sentences])
         # A sentence said again (a headline repeated as the first line) is evidence once, where it first stands;
-        # a fragment of one or two words (a parse that split a headline) is no evidence.
+        # a fragment of one or two words (a parse that split a headline) or page furniture left in a text read
+        # verbatim ("READ MORE: ...") is no evidence.
         seen: set[str] = set()
         skip = []
         for i, s in enumerate(sentences):
             key = " ".join(text[s.start : s.end].split()).lower()
-            if key in seen or len(_WORD.findall(key)) < MIN_EVIDENCE_WORDS:
+            if key in seen or len(_WORD.findall(key)) < MIN_EVIDENCE_WORDS or is_boilerplate_line(key):
                 skip.append(i)
             seen.add(key)
         candidates: dict[str, tuple[list[int], np.ndarray]] = {}

@@ -48,6 +48,11 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", _CONTROL.sub("", text))
 
 
+def is_boilerplate_line(line: str) -> bool:
+    """Whether a whole line is page furniture inside a body ("READ MORE: ...", a share prompt, a photo credit)."""
+    return _LINE.match(line) is not None
+
+
 def clean_body(body: str) -> str:
     """Remove boilerplate lines and the boilerplate tail; collapse runs of blank lines."""
     lines = normalise(body).split("\n")
@@ -58,7 +63,7 @@ def clean_body(body: str) -> str:
         if _TAIL.match(line) and seen >= total * 0.5:
             break
         seen += len(line) + 1
-        if _LINE.match(line):
+        if is_boilerplate_line(line):
             continue
         kept.append(line.rstrip())
     text = "\n".join(kept)
