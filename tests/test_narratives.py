@@ -447,7 +447,7 @@ def test_reading_sentences_keep_titles_and_initials() -> None:
     ]
 
 
-def test_evidence_names_a_repeated_sentence_once() -> None:
+def test_evidence_skips_repeats_fragments_and_page_furniture() -> None:
     """A headline repeated as the article's first line is one piece of evidence, at its first place; a one-word
     fragment or a "READ MORE" line is none."""
     ds = load_dataset(TRAIN)
