@@ -347,7 +347,8 @@ def test_analyser_on_pro_kremlin_seed() -> None:
 
 def test_explanation_quotes_are_whole_clauses() -> None:
     """A quoted clause starts and ends where a clause does, not mid-phrase, even without commas; it drops an
-    opening "and" and keeps the closing mark of a quotation it opened."""
+    opening "and" and keeps the closing mark of a quotation it opened; a long clause is not passed over for a short
+    one beside it."""
     model = nar.load_model(str(nar.MODEL_DIR))
     text = (
         "US president Joe Biden says the coming shortages and the ensuing global food crisis could be resolved "
@@ -375,6 +376,15 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     )
     a, b = model.quote(PUPPET, said, 0, len(said))  # not the three-word clause alone
     assert said[a:b] == "The puppet regime, officials said on Monday"
+    # A clause too long to quote whole is cut before its conjunctions and relatives, so that its words can win
+    # over the short clause beside it; no quote ends on the bare conjunction of the next clause.
+    example = (
+        "For one of many examples, the puppet regime in Kyiv keeps asking its Western masters for more weapons "
+        "while the people of Ukraine pay the price of a war that the puppet regime cannot win."
+    )
+    a, b = model.quote(PUPPET, example, 0, len(example))
+    assert example[a:b] != "For one of many examples" and "puppet regime" in example[a:b], example[a:b]
+    assert example[a:b].split()[-1] not in ("while", "that", "and")
     aside = "Cars with internal combustion engines (ICEs) to electric vehicles was never more than a dream"
     cut = (aside.index("ICEs"), len(aside))
     assert aside[slice(*nar._tidy_quote(aside, cut))] == "to electric vehicles was never more than a dream"

@@ -102,6 +102,7 @@ SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
 EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evidence is chosen by meaning
 MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
 MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it has any that long
+CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or relative rather than at punctuation
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
@@ -135,12 +136,12 @@ class Calibration:
 _SPLIT = re.compile(r"[^\n]+")
 _SENT_END = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
 _CLAUSE = re.compile(r"[,;:()\u2014\u2013]\s*|\s-\s")
-# Where a clause may begin when a long sentence has no punctuation to cut at: before a conjunction or relative.
-_CONNECTIVE = re.compile(
-    r"\s(?=(?:and|but|or|if|because|while|whereas|although|though|which|who|whom|whose|that|when|where|since|"
-    r"unless|until)\b)",
-    re.IGNORECASE,
+# Where a clause too long to quote whole may also begin: before a conjunction or relative.
+_CONNECTIVES = (
+    "and|but|or|if|because|while|whereas|although|though|which|who|whom|whose|that|when|where|since|unless|until"
 )
+_CONNECTIVE = re.compile(rf"\s(?=(?:{_CONNECTIVES})\b)", re.IGNORECASE)
+_CONNECTIVE_WORD = re.compile(_CONNECTIVES, re.IGNORECASE)
 _WORD = re.compile(r"\w[\w'\u2019-]*")
 
 
@@ -155,6 +156,19 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
             if len(inner) >= 3:
                 spans.append((inner[0][0], inner[-1][1]))
     return spans
+
+
+def _punctuated_bounds(words: list[tuple[int, int]], cuts: list[int]) -> tuple[set[int], set[int]]:
+    """Where clauses between ``cuts`` begin (their first word's start) and end (their last word's end)."""
+    starts, ends = set(), set()
+    for cut in cuts:
+        after = [a for a, _ in words if a >= cut]
+        before = [b for _, b in words if b <= cut]
+        if after:
+            starts.add(after[0])
+        if before:
+            ends.add(before[-1])
+    return starts, ends
 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -1040,13 +1054,19 @@ class NarrativeModel:
             return _tidy_quote(text, (words[0][0], words[-1][1])) if words else (start, end)
         w = self._row(label)
         punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
-        spans = _clause_runs(words, [start, *punctuation, end], max_words)
-        counts = [len(_WORD.findall(text[a:b])) for a, b in spans]
-        # A clause of three or four words ("in that case", "the Telegraph reported") says little on its own:
-        # without a longer punctuated clause, cut before conjunctions and relatives too.
-        if max(counts, default=0) < MIN_QUOTE_WORDS:
-            connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end])]
-            spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
+        connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end])]
+        # Clauses between punctuation read best; a clause too long to quote whole is also cut before its
+        # conjunctions and relatives, so that its words can be quoted rather than only the short clauses beside it.
+        spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
+        clause_starts, clause_ends = _punctuated_bounds(words, [start, *punctuation, end])
+        # Not a run that ends on a bare conjunction ("... for the EU but": the shorter run, unfinished), nor one
+        # opening inside a clause with "and" or "or", which mostly join noun phrases ("and provoke conflict").
+        spans = [
+            (a, b)
+            for a, b in spans
+            if not _CONNECTIVE_WORD.fullmatch(text[a:b].rsplit(None, 1)[-1])
+            and (a in clause_starts or text[a:b].split(None, 1)[0].lower() not in ("and", "or"))
+        ]
         if not spans:
             spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
         counts = [len(_WORD.findall(text[a:b])) for a, b in spans]
@@ -1056,8 +1076,10 @@ class NarrativeModel:
         if w is None:
             return _tidy_quote(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
-        # Prefer longer clauses slightly: normalised TF-IDF otherwise favours short fragments.
+        # Prefer longer clauses slightly (normalised TF-IDF otherwise favours short fragments), and clauses
+        # that end at punctuation: one cut before a conjunction or relative often stops mid-thought.
         n_words = np.array(counts)
+        gain = gain * np.where([b in clause_ends for _, b in spans], 1.0, CUT_CLAUSE_END)
         return _tidy_quote(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
 
     def explain(
