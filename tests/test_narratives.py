@@ -348,7 +348,7 @@ def test_analyser_on_pro_kremlin_seed() -> None:
 def test_explanation_quotes_are_whole_clauses() -> None:
     """A quoted clause starts and ends where a clause does, not mid-phrase, even without commas; it drops an
     opening "and" and keeps the closing mark of a quotation it opened; a long clause is not passed over for a short
-    one beside it."""
+    one beside it, and one ending inside a list weighs less."""
     model = nar.load_model(str(nar.MODEL_DIR))
     text = (
         "US president Joe Biden says the coming shortages and the ensuing global food crisis could be resolved "
@@ -385,6 +385,12 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     a, b = model.quote(PUPPET, example, 0, len(example))
     assert example[a:b] != "For one of many examples" and "puppet regime" in example[a:b], example[a:b]
     assert example[a:b].split()[-1] not in ("while", "that", "and")
+    listed = (
+        "As officials said on Monday in a statement read to reporters outside the ministry, the puppet regime in Kyiv "
+        "got billions in military, financial, and humanitarian aid."
+    )
+    a, b = model.quote(PUPPET, listed, 0, len(listed))  # a quote ending inside a list weighs less
+    assert listed[a:b] == "the puppet regime in Kyiv got billions in military, financial, and humanitarian aid"
     aside = "Cars with internal combustion engines (ICEs) to electric vehicles was never more than a dream"
     cut = (aside.index("ICEs"), len(aside))
     assert aside[slice(*nar._tidy_quote(aside, cut))] == "to electric vehicles was never more than a dream"

@@ -143,6 +143,13 @@ _CONNECTIVES = (
 _CONNECTIVE = re.compile(rf"\s(?=(?:{_CONNECTIVES})\b)", re.IGNORECASE)
 _CONNECTIVE_WORD = re.compile(_CONNECTIVES, re.IGNORECASE)
 _WORD = re.compile(r"\w[\w'\u2019-]*")
+# A comma inside a list ("in military, financial, and humanitarian aid", "the financial, military and intelligence
+# might"): followed by at most three words and another comma, or by one or two words and "and" / "or".
+_LIST_COMMA = re.compile(
+    r",\s*(?=(?:[\w'\u2019-]+\s+){0,2}[\w'\u2019-]+\s*,|(?:[\w'\u2019-]+\s+){1,2}(?:and|or)\b)", re.IGNORECASE
+)
+# ... or the comma of ", and" closing a list whose last item before it is one or two words after a comma.
+_LIST_LAST_COMMA = re.compile(r"(?<=,)\s*(?:[\w'\u2019-]+\s+)?[\w'\u2019-]+(,\s*)(?=(?:and|or)\b)", re.IGNORECASE)
 
 
 def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) -> list[tuple[int, int]]:
@@ -1058,7 +1065,10 @@ class NarrativeModel:
         # Clauses between punctuation read best; a clause too long to quote whole is also cut before its
         # conjunctions and relatives, so that its words can be quoted rather than only the short clauses beside it.
         spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
-        clause_starts, clause_ends = _punctuated_bounds(words, [start, *punctuation, end])
+        clause_starts, _ = _punctuated_bounds(words, [start, *punctuation, end])
+        in_list = {start + m.end() for m in _LIST_COMMA.finditer(text[start:end])}
+        in_list |= {start + m.end(1) for m in _LIST_LAST_COMMA.finditer(text[start:end])}
+        _, clause_ends = _punctuated_bounds(words, [start, *(c for c in punctuation if c not in in_list), end])
         # Not a run that ends on a bare conjunction ("... for the EU but": the shorter run, unfinished), nor one
         # opening inside a clause with "and" or "or", which mostly join noun phrases ("and provoke conflict").
         spans = [
@@ -1077,7 +1087,7 @@ class NarrativeModel:
             return _tidy_quote(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
         # Prefer longer clauses slightly (normalised TF-IDF otherwise favours short fragments), and clauses
-        # that end at punctuation: one cut before a conjunction or relative often stops mid-thought.
+        # that end at punctuation, not inside a list: one cut before a conjunction or relative often stops mid-thought.
         n_words = np.array(counts)
         gain = gain * np.where([b in clause_ends for _, b in spans], 1.0, CUT_CLAUSE_END)
         return _tidy_quote(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
