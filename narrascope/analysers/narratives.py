@@ -102,7 +102,7 @@ SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
 EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evidence is chosen by meaning
 MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
 MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it has any that long
-CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or relative rather than at punctuation
+CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or inside a list, not at a clause's punctuation
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
