@@ -165,16 +165,13 @@ def _clause_runs(words: list[tuple[int, int]], cuts: list[int], max_words: int) 
     return spans
 
 
-def _punctuated_bounds(words: list[tuple[int, int]], cuts: list[int]) -> tuple[set[int], set[int]]:
-    """Where clauses between ``cuts`` begin (their first word's start) and end (their last word's end)."""
-    starts, ends = set(), set()
-    for cut in cuts:
-        after = [a for a, _ in words if a >= cut]
-        before = [b for _, b in words if b <= cut]
-        if after:
-            starts.add(after[0])
-        if before:
-            ends.add(before[-1])
+def _clause_bounds(
+    words: list[tuple[int, int]], opening: list[int], closing: list[int]
+) -> tuple[set[int], set[int]]:
+    """Where clauses begin (the start of the first word after each ``opening`` cut) and end (the end of the
+    last word before each ``closing`` cut)."""
+    starts = {next(a for a, _ in words if a >= cut) for cut in opening if cut <= words[-1][0]}
+    ends = {next(b for _, b in reversed(words) if b <= cut) for cut in closing if cut >= words[0][1]}
     return starts, ends
 
 
@@ -1065,10 +1062,11 @@ class NarrativeModel:
         # Clauses between punctuation read best; a clause too long to quote whole is also cut before its
         # conjunctions and relatives, so that its words can be quoted rather than only the short clauses beside it.
         spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
-        clause_starts, _ = _punctuated_bounds(words, [start, *punctuation, end])
         in_list = {start + m.end() for m in _LIST_COMMA.finditer(text[start:end])}
         in_list |= {start + m.end(1) for m in _LIST_LAST_COMMA.finditer(text[start:end])}
-        _, clause_ends = _punctuated_bounds(words, [start, *(c for c in punctuation if c not in in_list), end])
+        clause_starts, clause_ends = _clause_bounds(
+            words, [start, *punctuation], [*(c for c in punctuation if c not in in_list), end]
+        )
         # Not a run that ends on a bare conjunction ("... for the EU but": the shorter run, unfinished), nor one
         # opening inside a clause with "and" or "or", which mostly join noun phrases ("and provoke conflict").
         spans = [
