@@ -347,8 +347,8 @@ def test_analyser_on_pro_kremlin_seed() -> None:
 
 def test_explanation_quotes_are_whole_clauses() -> None:
     """A quoted clause starts and ends where a clause does, not mid-phrase, even without commas; it drops an
-    opening "and" and keeps the closing mark of a quotation it opened; a long clause is not passed over for a short
-    one beside it, and one ending inside a list weighs less."""
+    opening "and" (or the "that" of a reported claim) and keeps the closing mark of a quotation it opened; a long
+    clause is not passed over for a short one beside it, and one ending inside a list weighs less."""
     model = nar.load_model(str(nar.MODEL_DIR))
     text = (
         "US president Joe Biden says the coming shortages and the ensuing global food crisis could be resolved "
@@ -398,6 +398,18 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     cut = (0, caption.index("Image") + len("Image"))
     assert caption[slice(*nar._tidy_quote(caption, cut))] == "Putin might not know if the US blames them for war crimes"
     assert nar._tidy_quote(caption, (0, len(caption))) == (0, len(caption))  # a closed bracket stays
+    # A reported claim is quoted without its "that"; a relative clause keeps its pronoun (dropping it would leave
+    # a fragment); amounts keep their signs.
+    claim = "Officials say that Kiev was destined to lose the war, which costs $31,000 a day and 7.5% of output."
+    for quoted, tidied in (
+        ("that Kiev was destined to lose the war", "Kiev was destined to lose the war"),
+        ("31,000 a day and 7.5", "$31,000 a day and 7.5%"),
+    ):
+        start = claim.index(quoted)
+        assert claim[slice(*nar._tidy_quote(claim, (start, start + len(quoted))))] == tidied
+    outlets = "the outlets that run its stories every day"
+    start = outlets.index("that")
+    assert nar._tidy_quote(outlets, (start, len(outlets))) == (start, len(outlets))
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

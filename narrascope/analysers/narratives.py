@@ -175,14 +175,31 @@ def _clause_bounds(
     return starts, ends
 
 
+# A word that opens a clause as its subject, after which an opening "that" is the complementiser of a reported claim
+# ("says that Kiev was destined to lose"), not a relative pronoun ("outlets that run its stories").
+_SUBJECT = re.compile(
+    r"(?:the|a|an|this|these|those|it|its|they|their|he|his|she|her|we|our|you|your|i|there|some|many|most|all|no"
+    r"|every|each|any|such|one|both|neither|none|[A-Z][\w'\u2019-]*)$"
+)
+_CURRENCY = ("$", "\u00a3", "\u20ac")
+
+
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """A quoted span without the "and" or "but" it opens with (when more words follow), without a bracket it
-    opens at its end ("... war crimes (Image") or closes at its start, and with the closing quotation mark of a
-    quotation it opened (a span ends at its last word)."""
+    """A quoted span without the "and" or "but" it opens with (when more words follow), nor the "that" of a reported
+    claim ("that Kiev was destined to lose": the claim itself); with the currency and per cent signs of the amounts
+    at its ends; without a bracket it opens at its end ("... war crimes (Image") or closes at its start; and with
+    the closing quotation mark of a quotation it opened (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
-    if len(words) > 3 and words[0].group().lower() in ("and", "but", "or", "so", "yet"):
+    opener = words[0].group().lower() if words else ""
+    if len(words) > 3 and (
+        opener in ("and", "but", "or", "so", "yet") or (opener == "that" and _SUBJECT.match(words[1].group()))
+    ):
         a = words[1].start()
+    if text[a - 1 : a] in _CURRENCY:  # a span starts at its first word: "$31,000" keeps its "$"
+        a -= 1
+    if text[b : b + 1] == "%":  # ... and ends at its last one: "7.5%" keeps its "%"
+        b += 1
     if text.count("(", a, b) > text.count(")", a, b):
         head = text[a : text.rfind("(", a, b)].rstrip(" ,;:-\u2014\u2013")
         if len(_WORD.findall(head)) >= 3:
