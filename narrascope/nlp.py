@@ -6,6 +6,7 @@ MIT-licensed en_core_web_sm 3.8 published as a pip package, so nothing is downlo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -34,11 +35,49 @@ def load_nlp(name: str | None = None) -> Any:
     return nlp
 
 
+# A line ending in one of these words stops mid-sentence ("... means that" / "Vladimir Putin could ...").
+_OPEN_ENDED = frozenset(
+    "a an the this these those its their his her our my your of to in on at by for from with into about over under "
+    "after before between against during without than as and or but nor that which who whom whose is are was were "
+    "be been has have had will would could should can may might must not".split()
+)
+_LAST_WORD = re.compile(r"([\w'\u2019]+)\W*$")
+
+
+def breaks_mid_sentence(text: str, start: int, end: int) -> bool:
+    """Whether the line break ``text[start:end]`` cuts a sentence in two, as scraped or pasted text often does
+    ("The lawmaker suggests that Western support" / "for Zelensky's regime ..."): the line before it is not the
+    title, ends without a sentence's closing punctuation and holds no link, and the line after it goes on in
+    lower case (not a byline) or the line before ends on a word no sentence ends on."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if not text[:line_start].strip():  # the title line always ends
+        return False
+    line = text[line_start:start].rstrip()
+    after = text[end : (text.find("\n", end) + 1 or len(text) + 1) - 1].lstrip()
+    if not line or not after or line[-1] in ".!?:;\"\u201d\u2019)]\u2026" or "://" in line or "www." in line:
+        return False
+    last = _LAST_WORD.search(line)
+    if after[0].islower() and not re.match(r"(?:by|https?|www|pic)\b", after):
+        return True
+    return last is not None and last.group(1).lower() in _OPEN_ENDED
+
+
+def _break_span(tok: Any) -> tuple[int, int]:
+    """The characters of the line break a token holds or is followed by."""
+    if "\n" in tok.text:
+        return tok.idx, tok.idx + len(tok.text)
+    return tok.idx + len(tok.text), tok.idx + len(tok.text_with_ws)
+
+
 def _line_breaks(doc: Any) -> Any:
-    """A line break ends a sentence: titles and paragraphs are never parsed as one sentence."""
+    """A line break ends a sentence, unless it cuts one in two (``breaks_mid_sentence``): titles and paragraphs
+    are never parsed as one sentence."""
     for tok in doc[:-1]:
         if "\n" in tok.text or "\n" in tok.whitespace_:
-            doc[tok.i + 1].is_sent_start = True
+            ends = not breaks_mid_sentence(doc.text, *_break_span(tok))
+            doc[tok.i + 1].is_sent_start = ends
+            if not ends and "\n" in tok.text and tok.i > 0:
+                tok.is_sent_start = False  # nor may the break itself open a sentence
     return doc
 
 
@@ -65,7 +104,7 @@ def _sentences(doc: Any) -> Iterable[Any]:
     for sent in doc.sents:
         start = sent.start
         for tok in sent:
-            if "\n" in tok.text and tok.i > start:
+            if "\n" in tok.text and tok.i > start and not breaks_mid_sentence(doc.text, *_break_span(tok)):
                 yield doc[start : tok.i]
                 start = tok.i + 1
         if start < sent.end:

@@ -20,6 +20,7 @@ from narrascope.analysers.narratives import (
     other_language_articles,
     predict_st2,
     predict_st3,
+    reading_sentences,
     split_sentences,
 )
 from narrascope.document import Article, Sentence
@@ -330,7 +331,7 @@ def test_analyser_on_pro_kremlin_seed() -> None:
     assert found and all(f.analyser == "narratives" and f.version for f in found)
     urw = [f for f in found if f.label.startswith("URW: ")]
     assert urw, [f.label for f in found]
-    sentences = {(s.start, s.end) for s in split_sentences(text)}
+    sentences = {(s.start, s.end) for s in reading_sentences(text)}  # what the analyser reads without a parse
     for f in urw:
         assert f.attrs["coarse"] == load_taxonomy().parent(f.label)
         assert 0 <= f.score <= 1
@@ -407,6 +408,11 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     ):
         start = claim.index(quoted)
         assert claim[slice(*nar._tidy_quote(claim, (start, start + len(quoted))))] == tidied
+    for quoted, tidied in (  # "so" is dropped as a conjunction, not from "So far"
+        ("so the regime in Kyiv fell", "the regime in Kyiv fell"),
+        ("So far, the regime in Kyiv stood", "So far, the regime in Kyiv stood"),
+    ):
+        assert quoted[slice(*nar._tidy_quote(quoted, (0, len(quoted))))] == tidied
     outlets = "the outlets that run its stories every day"
     start = outlets.index("that")
     assert nar._tidy_quote(outlets, (start, len(outlets))) == (start, len(outlets))
@@ -463,7 +469,8 @@ def test_evidence_ranked_by_closeness_to_the_definition(monkeypatch: pytest.Monk
 
 
 def test_reading_sentences_keep_titles_and_initials() -> None:
-    """Quotes come from sentences not cut after "Dr." or an initial; "U.S." may end one; lines always do."""
+    """Quotes come from sentences not cut after "Dr." or an initial; "U.S." may end one; lines do, unless they cut a
+    sentence in two; a quotation closed after a comma goes on with its attribution."""
     text = "Meteorologist Dr. Anthony Watts said so. John F. Kennedy spoke. It was in the U.S. The end came.\nDr.\nNext."
     assert [text[s.start : s.end] for s in nar.reading_sentences(text)] == [
         "Meteorologist Dr. Anthony Watts said so.",
@@ -472,6 +479,18 @@ def test_reading_sentences_keep_titles_and_initials() -> None:
         "The end came.",
         "Dr.",
         "Next.",
+    ]
+    broken = (
+        "Kyiv Loses Ground\n\nThe lawmaker suggests that Western support\n\nfor the regime may end. This means that\n"
+        "Vladimir Putin could act. \u201cNot for peace,\u201d Mettan remarks.\nLive Updates\nBy the way, it ended."
+    )
+    assert [" ".join(broken[s.start : s.end].split()) for s in nar.reading_sentences(broken)] == [
+        "Kyiv Loses Ground",
+        "The lawmaker suggests that Western support for the regime may end.",
+        "This means that Vladimir Putin could act.",
+        "\u201cNot for peace,\u201d Mettan remarks.",
+        "Live Updates",
+        "By the way, it ended.",
     ]
 
 

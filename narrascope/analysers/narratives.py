@@ -39,6 +39,7 @@ from ..document import Article, Finding, Sentence
 from ..embed import get_encoder
 from ..errors import require_files
 from ..ingest.clean import is_boilerplate_line
+from ..nlp import breaks_mid_sentence
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
 from .slant import FEATURES as SLANT_FEATURES
@@ -182,6 +183,8 @@ _SUBJECT = re.compile(
     r"|every|each|any|such|one|both|neither|none|[A-Z][\w'\u2019-]*)$"
 )
 _CURRENCY = ("$", "\u00a3", "\u20ac")
+# "so" and "yet" open a quote as conjunctions, to be dropped, except in these phrases ("So far", "yet another").
+_SO_YET_ADVERBIAL = frozenset("far much many long called few little often another again more".split())
 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -191,9 +194,11 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
     the closing quotation mark of a quotation it opened (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
-    opener = words[0].group().lower() if words else ""
+    opener, second = (words[0].group().lower(), words[1].group().lower()) if len(words) > 1 else ("", "")
     if len(words) > 3 and (
-        opener in ("and", "but", "or", "so", "yet") or (opener == "that" and _SUBJECT.match(words[1].group()))
+        opener in ("and", "but", "or")
+        or (opener in ("so", "yet") and second not in _SO_YET_ADVERBIAL)
+        or (opener == "that" and _SUBJECT.match(words[1].group()))
     ):
         a = words[1].start()
     if text[a - 1 : a] in _CURRENCY:  # a span starts at its first word: "$31,000" keeps its "$"
@@ -235,12 +240,22 @@ _ABBREVIATION = re.compile(
 )
 
 
+# A quotation closed after a comma goes on with its attribution ("Not for peace," Mettan remarks.).
+_QUOTE_GOES_ON = re.compile(r",[\u201d\"]$")
+
+
 def reading_sentences(text: str) -> list[Sentence]:
     """Sentences to quote from when an article has no parse: ``split_sentences`` (which the models' document
-    vectors were trained on, so it stays as it is) without its cuts after a title or an initial."""
+    vectors were trained on, so it stays as it is) without its cuts after a title, an initial or a quotation
+    closed after a comma, nor at a line break inside a sentence (as the parse, ``nlp.breaks_mid_sentence``)."""
     out: list[Sentence] = []
     for s in split_sentences(text):
-        if out and _ABBREVIATION.search(text, out[-1].start, out[-1].end) and "\n" not in text[out[-1].end : s.start]:
+        gap = text[out[-1].end : s.start] if out else ""
+        if out and (
+            ("\n" not in gap and _ABBREVIATION.search(text, out[-1].start, out[-1].end))
+            or ("\n" not in gap and _QUOTE_GOES_ON.search(text, out[-1].start, out[-1].end))
+            or ("\n" in gap and breaks_mid_sentence(text, out[-1].end, s.start))
+        ):
             out[-1] = Sentence(out[-1].start, s.end)
         else:
             out.append(s)
@@ -1130,7 +1145,8 @@ class NarrativeModel:
             definition = "It makes statements " + definition[len("statements ") :]
         ev = evidence if evidence is not None else self.evidence(label, text, sentences)
         spans = [self.quote(label, text, e["start"], e["end"]) for e in ev[:2]]
-        quotes = [text[a:b].replace('"', "'") for a, b in spans]
+        # " ".join: a sentence may run over a line break
+        quotes = [" ".join(text[a:b].split()).replace('"', "'") for a, b in spans]
         said = (" It says: " + " and ".join(f'"{q}"' for q in quotes) + ".") if quotes else ""
         words = head.split() + (definition + ".").split()
         budget = MAX_EXPLANATION_WORDS - len(said.split())
