@@ -48,6 +48,7 @@ FIX = Path(__file__).parent / "fixtures" / "narratives"
 TRAIN = FIX / "train"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PUPPET = "URW: Discrediting Ukraine: Ukraine is a puppet of the West"
+AGGRESSORS = "URW: Blaming the war on others rather than the invader: The West are the aggressors"
 
 
 # --- taxonomy ---------------------------------------------------------------------------------------
@@ -413,6 +414,14 @@ def test_explanation_quotes_are_whole_clauses() -> None:
         ("So far, the regime in Kyiv stood", "So far, the regime in Kyiv stood"),
     ):
         assert quoted[slice(*nar._tidy_quote(quoted, (0, len(quoted))))] == tidied
+    # In a sentence quoting someone at length, the quoted words are quoted, not the attribution around them.
+    attributed = (
+        "\u201cIf we look at the complicity of Western countries in the sabotage of the pipelines, then we have no "
+        "choice left,\u201d Medvedev, a former Russian president who is now deputy chairman of the Security Council, "
+        "said on Telegram."
+    )
+    a, b = model.quote(AGGRESSORS, attributed, 0, len(attributed))
+    assert attributed[a:b] == "If we look at the complicity of Western countries in the sabotage of the pipelines"
     outlets = "the outlets that run its stories every day"
     start = outlets.index("that")
     assert nar._tidy_quote(outlets, (start, len(outlets))) == (start, len(outlets))

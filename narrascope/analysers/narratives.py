@@ -104,6 +104,7 @@ EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evid
 MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
 MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it has any that long
 CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or inside a list, not at a clause's punctuation
+OUTSIDE_QUOTATION = 0.6  # weight of a quote outside the quotation marks of a sentence that quotes someone at length
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
@@ -144,6 +145,7 @@ _CONNECTIVES = (
 _CONNECTIVE = re.compile(rf"\s(?=(?:{_CONNECTIVES})\b)", re.IGNORECASE)
 _CONNECTIVE_WORD = re.compile(_CONNECTIVES, re.IGNORECASE)
 _WORD = re.compile(r"\w[\w'\u2019-]*")
+_QUOTATION = re.compile(r"\u201c[^\u201c\u201d]*\u201d?|\"[^\"]*\"?")  # a quotation, perhaps left open
 # A comma inside a list ("in military, financial, and humanitarian aid", "the financial, military and intelligence
 # might"): followed by at most three words and another comma, or by one or two words and "and" / "or".
 _LIST_COMMA = re.compile(
@@ -1120,6 +1122,14 @@ class NarrativeModel:
         # that end at punctuation, not inside a list: one cut before a conjunction or relative often stops mid-thought.
         n_words = np.array(counts)
         gain = gain * np.where([b in clause_ends for _, b in spans], 1.0, CUT_CLAUSE_END)
+        # In a sentence that quotes someone at length, the quoted words carry the narrative, not the attribution
+        # around them ("..., Medvedev, a former Russian president ..., said on Telegram").
+        quoted = [
+            (m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if len(_WORD.findall(m.group())) >= 5
+        ]
+        if quoted:
+            inside = [sum(max(0, min(b, q1) - max(a, q0)) for q0, q1 in quoted) >= (b - a) / 2 for a, b in spans]
+            gain = gain * np.where(inside, 1.0, OUTSIDE_QUOTATION)
         return _tidy_quote(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
 
     def explain(
