@@ -42,6 +42,7 @@ _OPEN_ENDED = frozenset(
     "be been has have had will would could should can may might must not".split()
 )
 _LAST_WORD = re.compile(r"([\w'\u2019]+)\W*$")
+_BYLINE_OR_LINK = re.compile(r"(?:by|https?|www|pic)\b")  # lower-case lines that do not go on from the last
 
 
 def breaks_mid_sentence(text: str, start: int, end: int) -> bool:
@@ -57,7 +58,7 @@ def breaks_mid_sentence(text: str, start: int, end: int) -> bool:
     if not line or not after or line[-1] in ".!?:;\"\u201d\u2019)]\u2026" or "://" in line or "www." in line:
         return False
     last = _LAST_WORD.search(line)
-    if after[0].islower() and not re.match(r"(?:by|https?|www|pic)\b", after):
+    if after[0].islower() and not _BYLINE_OR_LINK.match(after):
         return True
     return last is not None and last.group(1).lower() in _OPEN_ENDED
 
