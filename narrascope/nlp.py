@@ -35,8 +35,8 @@ def load_nlp(name: str | None = None) -> Any:
     return nlp
 
 
-# A line ending in one of these words stops mid-sentence ("... means that" / "Vladimir Putin could ...").
-_OPEN_ENDED = frozenset(
+# A line (or a quote) ending in one of these words stops mid-sentence ("... means that" / "Vladimir Putin could ...").
+OPEN_ENDED_WORDS = frozenset(
     "a an the this these those its their his her our my your of to in on at by for from with into about over under "
     "after before between against during without than as and or but nor that which who whom whose is are was were "
     "be been has have had will would could should can may might must not".split()
@@ -60,7 +60,7 @@ def breaks_mid_sentence(text: str, start: int, end: int) -> bool:
     last = _LAST_WORD.search(line)
     if after[0].islower() and not _BYLINE_OR_LINK.match(after):
         return True
-    return last is not None and last.group(1).lower() in _OPEN_ENDED
+    return last is not None and last.group(1).lower() in OPEN_ENDED_WORDS
 
 
 def _break_span(tok: Any) -> tuple[int, int]:

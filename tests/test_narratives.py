@@ -422,6 +422,12 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     )
     a, b = model.quote(AGGRESSORS, attributed, 0, len(attributed))
     assert attributed[a:b] == "If we look at the complicity of Western countries in the sabotage of the pipelines"
+    # A span cut mid-clause does not end on a preposition; a clause that ends on one keeps it.
+    period = "the entities were responsible for half of the emissions in that same period, or what it is all about."
+    cut = (0, period.index(" that same"))
+    assert period[slice(*nar._tidy_quote(period, cut))] == "the entities were responsible for half of the emissions"
+    whole = (period.index("what"), period.index("about") + len("about"))
+    assert nar._tidy_quote(period, whole) == whole
     outlets = "the outlets that run its stories every day"
     start = outlets.index("that")
     assert nar._tidy_quote(outlets, (start, len(outlets))) == (start, len(outlets))

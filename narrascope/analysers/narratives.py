@@ -39,7 +39,7 @@ from ..document import Article, Finding, Sentence
 from ..embed import get_encoder
 from ..errors import require_files
 from ..ingest.clean import is_boilerplate_line
-from ..nlp import breaks_mid_sentence
+from ..nlp import OPEN_ENDED_WORDS, breaks_mid_sentence
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
 from .slant import FEATURES as SLANT_FEATURES
@@ -185,15 +185,17 @@ _SUBJECT = re.compile(
     r"|every|each|any|such|one|both|neither|none|[A-Z][\w'\u2019-]*)$"
 )
 _CURRENCY = ("$", "\u00a3", "\u20ac")
+_GOES_ON = re.compile(r"[ \t]*\w")  # the clause goes on after a word
 # "so" and "yet" open a quote as conjunctions, to be dropped, except in these phrases ("So far", "yet another").
 _SO_YET_ADVERBIAL = frozenset("far much many long called few little often another again more".split())
 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """A quoted span without the "and" or "but" it opens with (when more words follow), nor the "that" of a reported
-    claim ("that Kiev was destined to lose": the claim itself); with the currency and per cent signs of the amounts
-    at its ends; without a bracket it opens at its end ("... war crimes (Image") or closes at its start; and with
-    the closing quotation mark of a quotation it opened (a span ends at its last word)."""
+    claim ("that Kiev was destined to lose": the claim itself), nor a preposition, article or auxiliary it was cut
+    after; with the currency and per cent signs of the amounts at its ends; without a bracket it opens at its end
+    ("... war crimes (Image") or closes at its start; and with the closing quotation mark of a quotation it opened
+    (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
     opener, second = (words[0].group().lower(), words[1].group().lower()) if len(words) > 1 else ("", "")
@@ -203,6 +205,11 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
         or (opener == "that" and _SUBJECT.match(words[1].group()))
     ):
         a = words[1].start()
+    # A span cut mid-clause ends on its last word of weight: "... emissions" of "... emissions in that same period";
+    # one ending where its clause does keeps it ("what it is all about.").
+    while len(words) > 3 and words[-1].group().lower() in OPEN_ENDED_WORDS and _GOES_ON.match(text, words[-1].end()):
+        words.pop()
+        b = words[-1].end()
     if text[a - 1 : a] in _CURRENCY:  # a span starts at its first word: "$31,000" keeps its "$"
         a -= 1
     if text[b : b + 1] == "%":  # ... and ends at its last one: "7.5%" keeps its "%"
