@@ -400,6 +400,8 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     cut = (0, caption.index("Image") + len("Image"))
     assert caption[slice(*nar._tidy_quote(caption, cut))] == "Putin might not know if the US blames them for war crimes"
     assert nar._tidy_quote(caption, (0, len(caption))) == (0, len(caption))  # a closed bracket stays
+    squared = "In 2015-16, after the SDGs [UN goals] and the COP21 [Paris Agreement"
+    assert squared[slice(*nar._tidy_quote(squared, (0, len(squared))))] == "In 2015-16, after the SDGs [UN goals] and the COP21"
     # A reported claim is quoted without its "that"; a relative clause keeps its pronoun (dropping it would leave
     # a fragment); amounts keep their signs.
     claim = "Officials say that Kiev was destined to lose the war, which costs $31,000 a day and 7.5% of output."

@@ -193,9 +193,9 @@ _SO_YET_ADVERBIAL = frozenset("far much many long called few little often anothe
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """A quoted span without the "and" or "but" it opens with (when more words follow), nor the "that" of a reported
     claim ("that Kiev was destined to lose": the claim itself), nor a preposition, article or auxiliary it was cut
-    after; with the currency and per cent signs of the amounts at its ends; without a bracket it opens at its end
-    ("... war crimes (Image") or closes at its start; and with the closing quotation mark of a quotation it opened
-    (a span ends at its last word)."""
+    after; with the currency and per cent signs of the amounts at its ends; without a bracket (round or square) it
+    opens at its end ("... war crimes (Image") or closes at its start; and with the closing quotation mark of a
+    quotation it opened (a span ends at its last word)."""
     a, b = span
     words = list(_WORD.finditer(text, a, b))
     opener, second = (words[0].group().lower(), words[1].group().lower()) if len(words) > 1 else ("", "")
@@ -214,15 +214,16 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
         a -= 1
     if text[b : b + 1] == "%":  # ... and ends at its last one: "7.5%" keeps its "%"
         b += 1
-    if text.count("(", a, b) > text.count(")", a, b):
-        head = text[a : text.rfind("(", a, b)].rstrip(" ,;:-\u2014\u2013")
-        if len(_WORD.findall(head)) >= 3:
-            b = a + len(head)
-    elif text.count(")", a, b) > text.count("(", a, b):  # a bracket it closes at its start ("ICEs) to ...")
-        close = text.find(")", a, b) + 1
-        rest = text[close:b]
-        if len(_WORD.findall(rest)) >= 3:
-            a = close + len(rest) - len(rest.lstrip(" ,;:-\u2014\u2013"))
+    for opening, closing in ("()", "[]"):
+        if text.count(opening, a, b) > text.count(closing, a, b):
+            head = text[a : text.rfind(opening, a, b)].rstrip(" ,;:-\u2014\u2013")
+            if len(_WORD.findall(head)) >= 3:
+                b = a + len(head)
+        elif text.count(closing, a, b) > text.count(opening, a, b):  # a bracket it closes at its start ("ICEs) to")
+            close = text.find(closing, a, b) + 1
+            rest = text[close:b]
+            if len(_WORD.findall(rest)) >= 3:
+                a = close + len(rest) - len(rest.lstrip(" ,;:-\u2014\u2013"))
     for opening, closing in ("\u201c\u201d", "\u2018\u2019"):
         if text.count(opening, a, b) > text.count(closing, a, b):
             tail = re.match(rf"[.,!?]?{closing}", text[b : b + 2])
