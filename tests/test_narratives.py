@@ -486,14 +486,18 @@ def test_evidence_ranked_by_closeness_to_the_definition(monkeypatch: pytest.Monk
 
 
 def test_reading_sentences_keep_titles_and_initials() -> None:
-    """Quotes come from sentences not cut after "Dr." or an initial; "U.S." may end one; lines do, unless they cut a
-    sentence in two; a quotation closed after a comma goes on with its attribution."""
-    text = "Meteorologist Dr. Anthony Watts said so. John F. Kennedy spoke. It was in the U.S. The end came.\nDr.\nNext."
+    """Quotes come from sentences not cut after "Dr." or an initial; "U.S." may end one, but not before a name; lines
+    do, unless they cut a sentence in two; a quotation closed after a comma goes on with its attribution."""
+    text = (
+        "Meteorologist Dr. Anthony Watts said so. John F. Kennedy spoke. It was in the U.S. The end came. "
+        "It was the U.S. Energy Information Administration.\nDr.\nNext."
+    )
     assert [text[s.start : s.end] for s in nar.reading_sentences(text)] == [
         "Meteorologist Dr. Anthony Watts said so.",
         "John F. Kennedy spoke.",
         "It was in the U.S.",
         "The end came.",
+        "It was the U.S. Energy Information Administration.",
         "Dr.",
         "Next.",
     ]

@@ -252,18 +252,31 @@ _ABBREVIATION = re.compile(
 
 # A quotation closed after a comma goes on with its attribution ("Not for peace," Mettan remarks.).
 _QUOTE_GOES_ON = re.compile(r",[\u201d\"]$")
+# "U.S." ends a sentence before a word that opens one ("It was in the U.S. The end came."), not before a name it
+# belongs to ("the U.S. Energy Information Administration").
+_INITIALISM = re.compile(r"\b(?:[A-Z]\.){2,}$")
+_OPENER = re.compile(
+    r"(?:The|A|An|It|Its|He|His|She|Her|They|Their|We|Our|I|You|Your|This|That|These|Those|There|But|And|Or|So|Yet|In"
+    r"|On|At|As|If|When|While|However|Meanwhile|Still|Now|Then|After|Before|Since|For|But|What|Why|How|Who)\b"
+)
 
 
 def reading_sentences(text: str) -> list[Sentence]:
     """Sentences to quote from when an article has no parse: ``split_sentences`` (which the models' document
-    vectors were trained on, so it stays as it is) without its cuts after a title, an initial or a quotation
-    closed after a comma, nor at a line break inside a sentence (as the parse, ``nlp.breaks_mid_sentence``)."""
+    vectors were trained on, so it stays as it is) without its cuts after a title, an initial, an initialism before
+    a name ("the U.S. Energy Information Administration") or a quotation closed after a comma, nor at a line break
+    inside a sentence (as the parse, ``nlp.breaks_mid_sentence``)."""
     out: list[Sentence] = []
     for s in split_sentences(text):
         gap = text[out[-1].end : s.start] if out else ""
         if out and (
             ("\n" not in gap and _ABBREVIATION.search(text, out[-1].start, out[-1].end))
             or ("\n" not in gap and _QUOTE_GOES_ON.search(text, out[-1].start, out[-1].end))
+            or (
+                "\n" not in gap
+                and _INITIALISM.search(text, out[-1].start, out[-1].end)
+                and not _OPENER.match(text, s.start)
+            )
             or ("\n" in gap and breaks_mid_sentence(text, out[-1].end, s.start))
         ):
             out[-1] = Sentence(out[-1].start, s.end)
