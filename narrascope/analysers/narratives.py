@@ -257,7 +257,7 @@ _QUOTE_GOES_ON = re.compile(r",[\u201d\"]$")
 _INITIALISM = re.compile(r"\b(?:[A-Z]\.){2,}$")
 _OPENER = re.compile(
     r"(?:The|A|An|It|Its|He|His|She|Her|They|Their|We|Our|I|You|Your|This|That|These|Those|There|But|And|Or|So|Yet|In"
-    r"|On|At|As|If|When|While|However|Meanwhile|Still|Now|Then|After|Before|Since|For|But|What|Why|How|Who)\b"
+    r"|On|At|As|If|When|While|However|Meanwhile|Still|Now|Then|After|Before|Since|For|What|Why|How|Who)\b"
 )
 
 
@@ -268,18 +268,20 @@ def reading_sentences(text: str) -> list[Sentence]:
     inside a sentence (as the parse, ``nlp.breaks_mid_sentence``)."""
     out: list[Sentence] = []
     for s in split_sentences(text):
-        gap = text[out[-1].end : s.start] if out else ""
-        if out and (
-            ("\n" not in gap and _ABBREVIATION.search(text, out[-1].start, out[-1].end))
-            or ("\n" not in gap and _QUOTE_GOES_ON.search(text, out[-1].start, out[-1].end))
-            or (
-                "\n" not in gap
-                and _INITIALISM.search(text, out[-1].start, out[-1].end)
-                and not _OPENER.match(text, s.start)
+        if not out:
+            out.append(s)
+            continue
+        last = out[-1]
+        if "\n" in text[last.end : s.start]:
+            goes_on = breaks_mid_sentence(text, last.end, s.start)
+        else:
+            goes_on = bool(
+                _ABBREVIATION.search(text, last.start, last.end)
+                or _QUOTE_GOES_ON.search(text, last.start, last.end)
+                or (_INITIALISM.search(text, last.start, last.end) and not _OPENER.match(text, s.start))
             )
-            or ("\n" in gap and breaks_mid_sentence(text, out[-1].end, s.start))
-        ):
-            out[-1] = Sentence(out[-1].start, s.end)
+        if goes_on:
+            out[-1] = Sentence(last.start, s.end)
         else:
             out.append(s)
     return out
