@@ -43,6 +43,7 @@ OPEN_ENDED_WORDS = frozenset(
 )
 _LAST_WORD = re.compile(r"([\w'\u2019]+)\W*$")
 _BYLINE_OR_LINK = re.compile(r"(?:by|https?|www|pic)\b")  # lower-case lines that do not go on from the last
+_NON_SPACE = re.compile(r"\S")
 
 
 def breaks_mid_sentence(text: str, start: int, end: int) -> bool:
@@ -51,7 +52,8 @@ def breaks_mid_sentence(text: str, start: int, end: int) -> bool:
     title, ends without a sentence's closing punctuation and holds no link, and the line after it goes on in
     lower case (not a byline) or the line before ends on a word no sentence ends on."""
     line_start = text.rfind("\n", 0, start) + 1
-    if not text[:line_start].strip():  # the title line always ends
+    first = _NON_SPACE.search(text)  # where the title line is: stops at the text's first character
+    if first is None or first.start() >= line_start:  # the title line always ends
         return False
     line = text[line_start:start].rstrip()
     after = text[end : (text.find("\n", end) + 1 or len(text) + 1) - 1].lstrip()
@@ -73,9 +75,10 @@ def _break_span(tok: Any) -> tuple[int, int]:
 def _line_breaks(doc: Any) -> Any:
     """A line break ends a sentence, unless it cuts one in two (``breaks_mid_sentence``): titles and paragraphs
     are never parsed as one sentence."""
+    text = doc.text  # built anew on every access
     for tok in doc[:-1]:
         if "\n" in tok.text or "\n" in tok.whitespace_:
-            ends = not breaks_mid_sentence(doc.text, *_break_span(tok))
+            ends = not breaks_mid_sentence(text, *_break_span(tok))
             doc[tok.i + 1].is_sent_start = ends
             if not ends and "\n" in tok.text and tok.i > 0:
                 tok.is_sent_start = False  # nor may the break itself open a sentence
@@ -102,10 +105,11 @@ def ensure_parsed(article: Article) -> Article:
 
 def _sentences(doc: Any) -> Iterable[Any]:
     # The title line and paragraphs are hard boundaries: spaCy's parser sometimes runs across them.
+    text = doc.text
     for sent in doc.sents:
         start = sent.start
         for tok in sent:
-            if "\n" in tok.text and tok.i > start and not breaks_mid_sentence(doc.text, *_break_span(tok)):
+            if "\n" in tok.text and tok.i > start and not breaks_mid_sentence(text, *_break_span(tok)):
                 yield doc[start : tok.i]
                 start = tok.i + 1
         if start < sent.end:
