@@ -433,6 +433,14 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     outlets = "the outlets that run its stories every day"
     start = outlets.index("that")
     assert nar._tidy_quote(outlets, (start, len(outlets))) == (start, len(outlets))
+    # A subordinate clause weighs less than the main clause it hangs on (a quote opening on "since ..." or "who ..."
+    # reads as half a thought), unless it holds someone's quoted words, as in the Medvedev case above.
+    since = (
+        "The regime in Kyiv has lost its independence to Western masters, since the puppet government of the country "
+        "took power with their help in the year 2014."
+    )
+    a, b = model.quote(PUPPET, since, 0, len(since))
+    assert since[a:b] == "The regime in Kyiv has lost its independence to Western masters"
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

@@ -105,6 +105,7 @@ MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
 MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it has any that long
 CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or inside a list, not at a clause's punctuation
 OUTSIDE_QUOTATION = 0.6  # weight of a quote outside the quotation marks of a sentence that quotes someone at length
+SUBORDINATE_OPENING = 0.6  # weight of a quote opening on a subordinate clause or a relative, not on a main clause
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
 
@@ -139,12 +140,18 @@ _SPLIT = re.compile(r"[^\n]+")
 _SENT_END = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")
 _CLAUSE = re.compile(r"[,;:()\u2014\u2013]\s*|\s-\s")
 # Where a clause too long to quote whole may also begin: before a conjunction or relative.
-_CONNECTIVES = (
-    "and|but|or|if|because|while|whereas|although|though|which|who|whom|whose|that|when|where|since|unless|until"
-)
+_SUBORDINATORS = "if|because|while|whereas|although|though|which|who|whom|whose|when|where|since|unless|until"
+_CONNECTIVES = f"and|but|or|that|{_SUBORDINATORS}"
 _CONNECTIVE = re.compile(rf"\s(?=(?:{_CONNECTIVES})\b)", re.IGNORECASE)
 _CONNECTIVE_WORD = re.compile(_CONNECTIVES, re.IGNORECASE)
 _WORD = re.compile(r"\w[\w'\u2019-]*")
+# Words that open a subordinate clause or a relative one: a quote opening on one reads as half a thought
+# ("who are already facing ...", "Despite the stark reality on the ground") beside its sentence's main clause.
+# Not one that opens the author's own claim against another's ("when in fact these fires are set").
+_SUBORDINATE = re.compile(
+    rf"(?:{_SUBORDINATORS}|despite|after|before|as|once|whether)\b(?!,?\s+(?:in fact|in reality|actually)\b)",
+    re.IGNORECASE,
+)
 _QUOTATION = re.compile(r"\u201c[^\u201c\u201d]*\u201d?|\"[^\"]*\"?")  # a quotation, perhaps left open
 # A comma inside a list ("in military, financial, and humanitarian aid", "the financial, military and intelligence
 # might"): followed by at most three words and another comma, or by one or two words and "and" / "or".
@@ -1150,9 +1157,16 @@ class NarrativeModel:
         quoted = [
             (m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if len(_WORD.findall(m.group())) >= 5
         ]
+        inside = [sum(max(0, min(b, q1) - max(a, q0)) for q0, q1 in quoted) >= (b - a) / 2 for a, b in spans]
         if quoted:
-            inside = [sum(max(0, min(b, q1) - max(a, q0)) for q0, q1 in quoted) >= (b - a) / 2 for a, b in spans]
             gain = gain * np.where(inside, 1.0, OUTSIDE_QUOTATION)
+        # A quote opening on a subordinate clause, unless its main clause follows inside it ("as we burn fossil fuels,
+        # far worse is on the way") or it is someone's quoted words.
+        half = [
+            not within and _SUBORDINATE.match(text, a, b) is not None and not _CLAUSE.search(text, a, b)
+            for (a, b), within in zip(spans, inside, strict=True)
+        ]
+        gain = gain * np.where(half, SUBORDINATE_OPENING, 1.0)
         return _tidy_quote(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
 
     def explain(
