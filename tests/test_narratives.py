@@ -441,6 +441,13 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     )
     a, b = model.quote(PUPPET, since, 0, len(since))
     assert since[a:b] == "The regime in Kyiv has lost its independence to Western masters"
+    # A sentence at most five words over the limit is quoted whole rather than cut mid-clause before an "and".
+    failed = (
+        "Moreover, the strategy of arming and training the puppet regime in Kyiv and pushing it into a major attack "
+        "on its own people has failed."
+    )
+    a, b = model.quote(PUPPET, failed, 0, len(failed))
+    assert failed[a:b] == failed[: -len(".")]
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

@@ -105,6 +105,7 @@ MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
 MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it has any that long
 CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or inside a list, not at a clause's punctuation
 OUTSIDE_QUOTATION = 0.6  # weight of a quote outside the quotation marks of a sentence that quotes someone at length
+LONG_SENTENCE_SLACK = 5  # words over the quote limit a sentence may have and be quoted whole rather than cut mid-clause
 SUBORDINATE_OPENING = 0.6  # weight of a quote opening on a subordinate clause or a relative, not on a main clause
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
@@ -1167,7 +1168,10 @@ class NarrativeModel:
             for (a, b), within in zip(spans, inside, strict=True)
         ]
         gain = gain * np.where(half, SUBORDINATE_OPENING, 1.0)
-        return _tidy_quote(text, spans[int(np.argmax(gain * np.sqrt(n_words)))])
+        a, b = spans[int(np.argmax(gain * np.sqrt(n_words)))]
+        if b not in clause_ends and len(words) <= max_words + LONG_SENTENCE_SLACK:
+            a, b = words[0][0], words[-1][1]
+        return _tidy_quote(text, (a, b))
 
     def explain(
         self,
