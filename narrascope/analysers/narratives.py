@@ -1117,7 +1117,8 @@ class NarrativeModel:
 
     def quote(self, label: str, text: str, start: int, end: int, max_words: int = 20) -> tuple[int, int]:
         """The clause (or run of clauses, at most ``max_words`` words) of a sentence that weighs most
-        for the label; a fixed word window when no clause fits."""
+        for the label; the whole sentence when that clause is cut mid-clause and the sentence is at most
+        ``LONG_SENTENCE_SLACK`` words longer; a fixed word window when no clause fits."""
         words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
         if len(words) <= max_words:
             return _tidy_quote(text, (words[0][0], words[-1][1])) if words else (start, end)
