@@ -448,6 +448,14 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     )
     a, b = model.quote(PUPPET, failed, 0, len(failed))
     assert failed[a:b] == failed[: -len(".")]
+    # A quote does not begin inside a quotation (here a report's title) and go on past it with more than an
+    # attribution: that reads the title and the sentence around it as one voice.
+    titled = (
+        "The report, \u201cThe collapse of the economy is certain, with terrible costs for the puppet regime in Kyiv, "
+        "experts warn,\u201d argues that the government of the country will fall."
+    )
+    a, b = model.quote(PUPPET, titled, 0, len(titled))
+    assert "puppet regime" in titled[a:b] and "argues" not in titled[a:b], titled[a:b]
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

@@ -106,6 +106,7 @@ MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it
 CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or inside a list, not at a clause's punctuation
 OUTSIDE_QUOTATION = 0.6  # weight of a quote outside the quotation marks of a sentence that quotes someone at length
 LONG_SENTENCE_SLACK = 5  # words over the quote limit a sentence may have and be quoted whole rather than cut mid-clause
+MAX_ATTRIBUTION_WORDS = 5  # after a quotation ("wrote Ring for American Greatness")
 SUBORDINATE_OPENING = 0.6  # weight of a quote opening on a subordinate clause or a relative, not on a main clause
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
@@ -1141,6 +1142,16 @@ class NarrativeModel:
             if not _CONNECTIVE_WORD.fullmatch(text[a:b].rsplit(None, 1)[-1])
             and (a in clause_starts or text[a:b].split(None, 1)[0].lower() not in ("and", "or"))
         ]
+        quoted = [
+            (m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if len(_WORD.findall(m.group())) >= 5
+        ]
+        # Nor, when another fits, one that begins inside a quotation and goes on past it with more than its
+        # attribution ('... study finds," says that the ice shelves are melting'): it would read as one voice.
+        spans = [
+            (a, b)
+            for a, b in spans
+            if not any(q0 < a < q1 and len(_WORD.findall(text, q1, b)) > MAX_ATTRIBUTION_WORDS for q0, q1 in quoted)
+        ] or spans
         if not spans:
             spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
         counts = [len(_WORD.findall(text[a:b])) for a, b in spans]
@@ -1156,9 +1167,6 @@ class NarrativeModel:
         gain = gain * np.where([b in clause_ends for _, b in spans], 1.0, CUT_CLAUSE_END)
         # In a sentence that quotes someone at length, the quoted words carry the narrative, not the attribution
         # around them ("..., Medvedev, a former Russian president ..., said on Telegram").
-        quoted = [
-            (m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if len(_WORD.findall(m.group())) >= 5
-        ]
         inside = [sum(max(0, min(b, q1) - max(a, q0)) for q0, q1 in quoted) >= (b - a) / 2 for a, b in spans]
         if quoted:
             gain = gain * np.where(inside, 1.0, OUTSIDE_QUOTATION)
