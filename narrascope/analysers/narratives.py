@@ -240,6 +240,68 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
     return a, b
 
 
+def _quotable_clauses(
+    text: str, start: int, end: int, words: list[tuple[int, int]], max_words: int
+) -> tuple[list[tuple[int, int]], set[int], list[tuple[int, int]]]:
+    """The runs of clauses of the sentence ``text[start:end]`` (its ``words``) that may be quoted, where its clauses
+    end, and its quotations of five words or more."""
+    punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
+    connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end])]
+    # Clauses between punctuation read best; a clause too long to quote whole is also cut before its
+    # conjunctions and relatives, so that its words can be quoted rather than only the short clauses beside it.
+    spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
+    in_list = {start + m.end() for m in _LIST_COMMA.finditer(text[start:end])}
+    in_list |= {start + m.end(1) for m in _LIST_LAST_COMMA.finditer(text[start:end])}
+    clause_starts, clause_ends = _clause_bounds(
+        words, [start, *punctuation], [*(c for c in punctuation if c not in in_list), end]
+    )
+    # Not a run that ends on a bare conjunction ("... for the EU but": the shorter run, unfinished), nor one
+    # opening inside a clause with "and" or "or", which mostly join noun phrases ("and provoke conflict").
+    spans = [
+        (a, b)
+        for a, b in spans
+        if not _CONNECTIVE_WORD.fullmatch(text[a:b].rsplit(None, 1)[-1])
+        and (a in clause_starts or text[a:b].split(None, 1)[0].lower() not in ("and", "or"))
+    ]
+    quoted = [
+        (m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if len(_WORD.findall(m.group())) >= 5
+    ]
+    # Nor, when another fits, one that begins inside a quotation and goes on past it with more than its
+    # attribution ('... study finds," says that the ice shelves are melting'): it would read as one voice.
+    spans = [
+        (a, b)
+        for a, b in spans
+        if not any(q0 < a < q1 and len(_WORD.findall(text, q1, b)) > MAX_ATTRIBUTION_WORDS for q0, q1 in quoted)
+    ] or spans
+    if not spans:
+        spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
+    if any(len(_WORD.findall(text, a, b)) >= MIN_QUOTE_WORDS for a, b in spans):
+        spans = [(a, b) for a, b in spans if len(_WORD.findall(text, a, b)) >= MIN_QUOTE_WORDS]
+    return spans, clause_ends, quoted
+
+
+def _reading_weights(
+    text: str, spans: list[tuple[int, int]], clause_ends: set[int], quoted: list[tuple[int, int]]
+) -> np.ndarray:
+    """How well each span reads as a quote, to multiply its weight for the label by."""
+    # Prefer longer clauses slightly (normalised TF-IDF otherwise favours short fragments), and clauses
+    # that end at punctuation, not inside a list: one cut before a conjunction or relative often stops mid-thought.
+    weights = np.sqrt([len(_WORD.findall(text, a, b)) for a, b in spans])
+    weights *= np.where([b in clause_ends for _, b in spans], 1.0, CUT_CLAUSE_END)
+    # In a sentence that quotes someone at length, the quoted words carry the narrative, not the attribution
+    # around them ("..., Medvedev, a former Russian president ..., said on Telegram").
+    inside = [sum(max(0, min(b, q1) - max(a, q0)) for q0, q1 in quoted) >= (b - a) / 2 for a, b in spans]
+    if quoted:
+        weights *= np.where(inside, 1.0, OUTSIDE_QUOTATION)
+    # A quote opening on a subordinate clause, unless its main clause follows inside it ("as we burn fossil fuels,
+    # far worse is on the way") or it is someone's quoted words.
+    half = [
+        not within and _SUBORDINATE.match(text, a, b) is not None and not _CLAUSE.search(text, a, b)
+        for (a, b), within in zip(spans, inside, strict=True)
+    ]
+    return weights * np.where(half, SUBORDINATE_OPENING, 1.0)
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """A simple splitter (lines, then sentence ends) for articles that were not parsed."""
     out: list[Sentence] = []
@@ -1123,61 +1185,12 @@ class NarrativeModel:
         words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
         if len(words) <= max_words:
             return _tidy_quote(text, (words[0][0], words[-1][1])) if words else (start, end)
+        spans, clause_ends, quoted = _quotable_clauses(text, start, end, words, max_words)
         w = self._row(label)
-        punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
-        connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end])]
-        # Clauses between punctuation read best; a clause too long to quote whole is also cut before its
-        # conjunctions and relatives, so that its words can be quoted rather than only the short clauses beside it.
-        spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
-        in_list = {start + m.end() for m in _LIST_COMMA.finditer(text[start:end])}
-        in_list |= {start + m.end(1) for m in _LIST_LAST_COMMA.finditer(text[start:end])}
-        clause_starts, clause_ends = _clause_bounds(
-            words, [start, *punctuation], [*(c for c in punctuation if c not in in_list), end]
-        )
-        # Not a run that ends on a bare conjunction ("... for the EU but": the shorter run, unfinished), nor one
-        # opening inside a clause with "and" or "or", which mostly join noun phrases ("and provoke conflict").
-        spans = [
-            (a, b)
-            for a, b in spans
-            if not _CONNECTIVE_WORD.fullmatch(text[a:b].rsplit(None, 1)[-1])
-            and (a in clause_starts or text[a:b].split(None, 1)[0].lower() not in ("and", "or"))
-        ]
-        quoted = [
-            (m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if len(_WORD.findall(m.group())) >= 5
-        ]
-        # Nor, when another fits, one that begins inside a quotation and goes on past it with more than its
-        # attribution ('... study finds," says that the ice shelves are melting'): it would read as one voice.
-        spans = [
-            (a, b)
-            for a, b in spans
-            if not any(q0 < a < q1 and len(_WORD.findall(text, q1, b)) > MAX_ATTRIBUTION_WORDS for q0, q1 in quoted)
-        ] or spans
-        if not spans:
-            spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
-        counts = [len(_WORD.findall(text[a:b])) for a, b in spans]
-        if max(counts) >= MIN_QUOTE_WORDS:
-            spans = [sp for sp, c in zip(spans, counts, strict=True) if c >= MIN_QUOTE_WORDS]
-            counts = [c for c in counts if c >= MIN_QUOTE_WORDS]
         if w is None:
             return _tidy_quote(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
-        # Prefer longer clauses slightly (normalised TF-IDF otherwise favours short fragments), and clauses
-        # that end at punctuation, not inside a list: one cut before a conjunction or relative often stops mid-thought.
-        n_words = np.array(counts)
-        gain = gain * np.where([b in clause_ends for _, b in spans], 1.0, CUT_CLAUSE_END)
-        # In a sentence that quotes someone at length, the quoted words carry the narrative, not the attribution
-        # around them ("..., Medvedev, a former Russian president ..., said on Telegram").
-        inside = [sum(max(0, min(b, q1) - max(a, q0)) for q0, q1 in quoted) >= (b - a) / 2 for a, b in spans]
-        if quoted:
-            gain = gain * np.where(inside, 1.0, OUTSIDE_QUOTATION)
-        # A quote opening on a subordinate clause, unless its main clause follows inside it ("as we burn fossil fuels,
-        # far worse is on the way") or it is someone's quoted words.
-        half = [
-            not within and _SUBORDINATE.match(text, a, b) is not None and not _CLAUSE.search(text, a, b)
-            for (a, b), within in zip(spans, inside, strict=True)
-        ]
-        gain = gain * np.where(half, SUBORDINATE_OPENING, 1.0)
-        a, b = spans[int(np.argmax(gain * np.sqrt(n_words)))]
+        a, b = spans[int(np.argmax(gain * _reading_weights(text, spans, clause_ends, quoted)))]
         if b not in clause_ends and len(words) <= max_words + LONG_SENTENCE_SLACK:
             a, b = words[0][0], words[-1][1]
         return _tidy_quote(text, (a, b))
