@@ -106,7 +106,7 @@ MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it
 CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or inside a list, not at a clause's punctuation
 OUTSIDE_QUOTATION = 0.6  # weight of a quote outside the quotation marks of a sentence that quotes someone at length
 LONG_SENTENCE_SLACK = 5  # words over the quote limit a sentence may have and be quoted whole rather than cut mid-clause
-MAX_ATTRIBUTION_WORDS = 5  # after a quotation ("wrote Ring for American Greatness")
+MAX_ATTRIBUTION_WORDS = 5  # a quote begun in a quotation may go on past it by these ("wrote Ring for Daily News")
 SUBORDINATE_OPENING = 0.6  # weight of a quote opening on a subordinate clause or a relative, not on a main clause
 EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
 
