@@ -31,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+INPUT_ENCODING = "Text encoding of the inputs (default UTF-8; auto: each file's own, UTF-8 where it decodes)."
 FORMATS = ("jsonl", "table", "html")
 SINGLE_ARTICLE = {".txt", ".text", ".html", ".htm"}
 
@@ -63,7 +64,7 @@ def analyze(
     force: bool = typer.Option(False, "--force", help="Re-analyse articles already stored with the same analysers."),
     source: str | None = typer.Option(None, "--source", help="Outlet name for inputs that do not say."),
     published: str | None = typer.Option(None, "--published", help="Publication date for inputs that do not say."),
-    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the inputs (default UTF-8)."),
+    encoding: str | None = typer.Option(None, "--encoding", help=INPUT_ENCODING),
     analysers: str | None = typer.Option(None, "--analysers", help="Comma-separated analysers to run."),
     max_bytes: int | None = typer.Option(None, "--max-bytes", help="Largest input file, in bytes."),
 ) -> None:
@@ -220,6 +221,7 @@ def threads(
     db: str | None = typer.Option(None, "--db"),
     published: str | None = typer.Option(None, "--published", help="Publication date for inputs that do not say."),
     source: str | None = typer.Option(None, "--source", help="Outlet name for inputs that do not say."),
+    encoding: str | None = typer.Option(None, "--encoding", help=INPUT_ENCODING),
 ) -> None:
     """Group articles into events and storylines; list each article with its thread ids."""
     from .store import open_store
@@ -230,7 +232,7 @@ def threads(
     store = open_store(settings.db)
     failed = 0
     if paths:
-        arts, failed = _gather(paths, settings, store, source=source, published=published)
+        arts, failed = _gather(paths, settings, store, encoding, source=source, published=published)
         thread_articles(arts, store)
     records = list_threads(store)
     if fmt == "jsonl":
@@ -275,6 +277,7 @@ def compare(
     out: Path | None = typer.Option(None, "--out", "-o"),
     db: str | None = typer.Option(None, "--db"),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the database."),
+    encoding: str | None = typer.Option(None, "--encoding", help=INPUT_ENCODING),
 ) -> None:
     """Compare how articles cover the same story: shared facts, only-in facts, quotes, actors."""
     from .store import open_store
@@ -283,7 +286,7 @@ def compare(
     settings = _settings(db)
     configure(settings)
     store = None if no_store else open_store(settings.db)
-    arts, failed = _gather(items, settings, store)
+    arts, failed = _gather(items, settings, store, encoding)
     if len(arts) < 2:
         err.print(f"[red]error[/red]: compare needs two or more distinct articles, got {len(arts)}")
         raise typer.Exit(1)

@@ -103,7 +103,10 @@ NARRATIVE_MODEL = (
     "'minilm' (the default), 'mpnet' (better, slower; needs the 'mpnet' extra) or a trained model folder; "
     "default: the narratives_model setting."
 )
-DOCS_ENCODING = "Encoding of the documents: a Python codec name, such as cp1252."
+DOCS_ENCODING = (
+    "Encoding of the documents: a Python codec name, such as cp1252, or auto (UTF-8 where it decodes, else each "
+    "file's likeliest)."
+)
 
 
 def _narrative_model(name: str | None) -> Path | None:

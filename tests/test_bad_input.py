@@ -41,6 +41,19 @@ def test_wrong_encoding_names_the_fix(tmp_path):
     assert "situação" in art.text
 
 
+def test_auto_encoding_reads_each_file_in_its_own(tmp_path):
+    sentence = "Título\n\nO ministro disse que a situação é grave e que não há acordo."
+    (tmp_path / "latin.txt").write_bytes(sentence.encode("cp1252"))
+    (tmp_path / "utf8.txt").write_text(sentence + " Até já.", encoding="utf-8")
+    (e,) = _errors(tmp_path / "latin.txt")
+    assert "--encoding auto" in str(e)  # the hint names the way to read a mixed folder
+    arts = list(read([str(tmp_path / "latin.txt"), str(tmp_path / "utf8.txt")], encoding="auto"))
+    assert [a.text.count("situação") for a in arts] == [1, 1] and arts[1].text.endswith("Até já.")
+    (tmp_path / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    (e,) = list(read([str(tmp_path / "photo.txt")], encoding="auto"))
+    assert isinstance(e, InputError) and "binary" in str(e)  # auto does not read anything as text
+
+
 def test_huge_file(tmp_path):
     p = tmp_path / "huge.txt"
     with p.open("wb") as fh:

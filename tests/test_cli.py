@@ -107,6 +107,15 @@ def test_threads_thread_and_compare_commands(tmp_path):
     assert "Radio Free Asia" in out.read_text(encoding="utf-8")
     res = runner.invoke(app, ["compare", recs[0]["id"], "--db", db])
     assert res.exit_code == 1 and "two or more" in res.stderr
+    # a seed re-saved in cp1252 beside the other in UTF-8: read in one run with --encoding auto
+    seeds = sorted(EXAMPLES.glob("*.txt"))
+    legacy = tmp_path / "legacy.txt"
+    legacy.write_bytes(seeds[0].read_text(encoding="utf-8").encode("cp1252", errors="replace"))
+    res = runner.invoke(app, ["compare", str(legacy), str(seeds[1]), "--no-store", "--format", "json"])
+    assert res.exit_code == 1 and "--encoding" in res.stderr
+    res = runner.invoke(app, ["compare", str(legacy), str(seeds[1]), "--no-store", "--format", "json", "--encoding",
+                              "auto"])
+    assert res.exit_code == 0, res.output
 
 
 def test_predict_semeval2025_st1_and_its_errors(tmp_path):

@@ -637,6 +637,9 @@ def test_predict_names_every_unreadable_document_and_reads_other_encodings(tmp_p
     rows = dict(line.split("\t", 1) for line in (tmp_path / "st2.txt").read_text().splitlines())
     assert rows["c.txt"] == "Other\tOther"  # an empty document is kept, and has no narrative
     assert read_documents(docs, "cp1252")["a.txt"].endswith("caf\u00e9 talk.")
+    (docs / "d.txt").write_text("Kyiv\n\nThe puppet regime in Kyiv, na\u00efve talk.", encoding="utf-8")
+    mixed = read_documents(docs, "auto")  # a folder of mixed encodings, each file read in its own
+    assert mixed["a.txt"].endswith("caf\u00e9 talk.") and mixed["d.txt"].endswith("na\u00efve talk.")
 
 
 def test_the_setting_picks_the_model_folder(tmp_path: Path) -> None:

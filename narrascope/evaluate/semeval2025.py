@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..ingest.decode import decode
+from ..ingest.decode import AUTO, decode
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
 
 NONE = "none"
@@ -70,7 +70,7 @@ def read_documents(docs_dir: str | Path, encoding: str = "utf-8") -> dict[str, s
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such documents folder")
     try:
-        codecs.lookup(encoding)
+        codecs.lookup("utf-8" if encoding == AUTO else encoding)
     except LookupError:
         raise InputError(str(folder), f"unknown encoding {encoding!r}", "give a Python codec name") from None
     docs, unreadable = {}, []

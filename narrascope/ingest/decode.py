@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from ..errors import InputError
 
+# The encoding name that reads each input in its own: UTF-8 where it decodes, else the likeliest codec.
+AUTO = "auto"
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"\x7fELF")
 
 
@@ -25,12 +28,13 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
 
 
 def decode(data: bytes, source: str, encoding: str | None = None) -> str:
-    """Decode ``data`` as UTF-8 (or ``encoding``); refuse binary and empty input."""
+    """Decode ``data`` as UTF-8 (or ``encoding``; ``"auto"``: UTF-8 where it decodes, else the likeliest codec,
+    so that a folder of mixed encodings reads in one run); refuse binary and empty input."""
     if not data.strip():
         raise InputError(source, "empty input", "nothing to analyse")
     if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(source, "binary file, not text", "give a .txt, .html, .jsonl, .csv or feed file")
-    if encoding:
+    if encoding and encoding != AUTO:
         try:
             return data.decode(encoding)
         except LookupError:
@@ -42,12 +46,19 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if encoding == AUTO and (guess := _guess_encoding(data)):
+            with contextlib.suppress(UnicodeDecodeError):
+                return data.decode(guess)
         raise _wrongly_encoded(data, source, "UTF-8", exc) from None
 
 
 def _wrongly_encoded(data: bytes, source: str, encoding: str, exc: UnicodeDecodeError) -> InputError:
     guess = _guess_encoding(data)
-    hint = f"it looks like {guess}: re-run with --encoding {guess}" if guess else "re-save it as UTF-8"
+    hint = (
+        f"it looks like {guess}: re-run with --encoding {guess}, or --encoding {AUTO} to read each file in its own"
+        if guess
+        else "re-save it as UTF-8"
+    )
     problem = f"not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start})"
     return InputError(source, problem, hint)
 
@@ -57,5 +68,11 @@ def _guess_encoding(data: bytes) -> str | None:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover
         return None
-    best = from_bytes(data).best()
-    return best.encoding if best else None
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    # A tie goes to cp1252, the web's legacy default (WHATWG reads latin-1 as it): on a short Portuguese text
+    # charset_normalizer ranks cp1250 first, which reads "situação" as "situaçăo".
+    tie = (m for m in matches if m.encoding == "cp1252" and (m.chaos, -m.coherence) <= (best.chaos, -best.coherence))
+    return "cp1252" if next(tie, None) else best.encoding
