@@ -23,9 +23,10 @@ __all__ = [
 _default: Pipeline | None = None
 
 
-def analyze(text_or_path: str | Path, **meta: Any) -> Article:
+def analyze(text_or_path: str | Path, encoding: str | None = None, **meta: Any) -> Article:
     """Analyse one article given as text or as a path to a file (txt, html, ...).
 
+    ``encoding`` is a file's codec (default UTF-8; ``"auto"``: UTF-8 where it decodes, else its likeliest);
     ``meta`` (title, source, url, published) fills what the input does not say.
     """
     global _default
@@ -36,7 +37,7 @@ def analyze(text_or_path: str | Path, **meta: Any) -> Article:
     value = str(text_or_path)
     is_path = isinstance(text_or_path, Path) or ("\n" not in value and len(value) < 4096 and Path(value).is_file())
     if is_path:
-        results = list(read([value], **meta))
+        results = list(read([value], encoding=encoding, **meta))
         if not results:
             raise InputError(value, "no article found")
         first = results[0]

@@ -18,6 +18,14 @@ def test_analyze_path_and_text():
     assert art2.title == "Talks" and art2.quotes
 
 
+def test_analyze_a_file_in_another_encoding(tmp_path):
+    legacy = tmp_path / "legacy.txt"
+    legacy.write_bytes('Caf\u00e9 talks\n\n"It is over," the envoy said at the caf\u00e9.'.encode("cp1252"))
+    with pytest.raises(narrascope.InputError, match="--encoding"):
+        narrascope.analyze(legacy)
+    assert narrascope.analyze(legacy, encoding="auto").title == "Caf\u00e9 talks"
+
+
 def test_analyze_missing_path_is_text_not_a_crash():
     art = narrascope.analyze("nope-not-a-file.txt")
     assert art.text == "nope-not-a-file.txt"
