@@ -275,9 +275,8 @@ def _quotable_clauses(
     ] or spans
     if not spans:
         spans = [(words[i][0], words[i + max_words - 1][1]) for i in range(len(words) - max_words + 1)]
-    if any(len(_WORD.findall(text, a, b)) >= MIN_QUOTE_WORDS for a, b in spans):
-        spans = [(a, b) for a, b in spans if len(_WORD.findall(text, a, b)) >= MIN_QUOTE_WORDS]
-    return spans, clause_ends, quoted
+    long_enough = [(a, b) for a, b in spans if len(_WORD.findall(text, a, b)) >= MIN_QUOTE_WORDS]
+    return long_enough or spans, clause_ends, quoted
 
 
 def _reading_weights(

@@ -64,10 +64,8 @@ def _wrongly_encoded(data: bytes, source: str, encoding: str, exc: UnicodeDecode
 
 
 def _guess_encoding(data: bytes) -> str | None:
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover
-        return None
+    from charset_normalizer import from_bytes  # a declared dependency, imported when a guess is needed
+
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
