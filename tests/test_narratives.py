@@ -474,38 +474,48 @@ def test_shipped_model_reads_the_lead_as_trained() -> None:
 
 
 def test_evidence_ranked_by_closeness_to_the_definition(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Candidates come from the TF-IDF weights; the encoder only re-orders them (and the label's
-    definition is encoded once per model)."""
+    """Without an encoder, evidence is the sentences of most TF-IDF weight for the label. With one, any sentence
+    may be evidence: the one closest in meaning to the label's definition comes first even when its words carry
+    no TF-IDF weight. The article's sentences are encoded once for all labels, a label's definition once per
+    model."""
     ds = load_dataset(TRAIN)
     texts = [ds.texts[i] for i in ds.ids]
     model = NarrativeModel(config=NarrativeConfig(min_df=1, inner_folds=2, evidence_encoder="")).fit(
         texts, [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids], tune=False
     )
-    text = ds.texts["T_URW_1.txt"]
+    close = "The weather stayed mild all week."
+    text = f"{ds.texts['T_URW_1.txt'].rstrip()} {close}"
     sents = split_sentences(text)
     plain = model.evidence(PUPPET, text, sents, k=10)
     assert plain and plain[0]["score"] == 1.0 and [e["score"] for e in plain] == sorted(
         [e["score"] for e in plain], reverse=True
     )
-    last = text[plain[-1]["start"] : plain[-1]["end"]]
+    assert close not in [text[e["start"] : e["end"]] for e in plain]  # no TF-IDF weight for the label
     calls: list[list[str]] = []
-
     definition = "Discrediting Ukraine: Ukraine is a puppet of the West. "
 
-    def fake_encoder(name: str):  # the weakest TF-IDF sentence reads closest to the definition
+    def fake_encoder(name: str):  # a sentence with no TF-IDF weight for the label reads closest to its definition
         def encode(batch: list[str]) -> np.ndarray:
             calls.append(list(batch))
-            return np.array([[1.0, 0.0] if t == last or t.startswith(definition) else [0.0, 1.0] for t in batch])
+            return np.array([[1.0, 0.0] if t == close or t.startswith(definition) else [0.0, 1.0] for t in batch])
 
         return encode
 
     monkeypatch.setattr(nar, "get_encoder", fake_encoder)
     model.config = NarrativeConfig(min_df=1, inner_folds=2, evidence_encoder="fake")
-    ranked = model.evidence(PUPPET, text, sents, k=10)
-    assert {(e["start"], e["end"]) for e in ranked} == {(e["start"], e["end"]) for e in plain}
-    assert (ranked[0]["start"], ranked[0]["end"]) == (plain[-1]["start"], plain[-1]["end"])
+    other = "URW: Discrediting the West, Diplomacy: The West does not care about Ukraine, only about its interests"
+    found = model.evidence_many([PUPPET, other], text, sents, k=3)
+    assert text[found[PUPPET][0]["start"] : found[PUPPET][0]["end"]] == close and found[PUPPET][0]["score"] == 1.0
+    assert len(found[PUPPET]) == 3 and found[other]
+    sentence_calls = [c for c in calls if len(c) > 1]  # a definition is encoded alone
+    assert len(sentence_calls) == 1  # the article's sentences: encoded once, for both labels
     model.evidence(PUPPET, text, sents)
     assert sum(len(c) == 1 and c[0].startswith(definition) for c in calls) == 1  # the definition: encoded once
+    monkeypatch.setattr(nar, "EVIDENCE_POOL", 2)  # a long article: only its sentences of most TF-IDF weight are read
+    calls.clear()
+    capped = model.evidence(PUPPET, text, sents)
+    assert [len(c) for c in calls] == [2]
+    assert {(e["start"], e["end"]) for e in capped} == {(e["start"], e["end"]) for e in plain[:2]}
 
 
 def test_reading_sentences_keep_titles_and_initials() -> None:

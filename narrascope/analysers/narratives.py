@@ -100,7 +100,6 @@ DEFAULT_CONFIG = NarrativeConfig(embeddings=True, doc_sentences=3, embed_C=1.0)
 # bench/bench_narratives.py, rows "mpnet" and "mpnet_no_slant".
 MPNET_CONFIG = NarrativeConfig(embeddings=True, encoder="mpnet", doc_sentences=15, embed_C=1.0, slant="mpnet")
 SLANT_MAX_SENTENCES = 200  # sentences of an article read for its slant
-EVIDENCE_CANDIDATES = 5  # sentences by TF-IDF weight among which a label's evidence is chosen by meaning
 MIN_EVIDENCE_WORDS = 3  # of a sentence given as evidence
 MIN_QUOTE_WORDS = 5  # of a clause quoted from a long evidence sentence, when it has any that long
 CUT_CLAUSE_END = 0.6  # weight of a quote ending before a conjunction or inside a list, not at a clause's punctuation
@@ -108,7 +107,11 @@ OUTSIDE_QUOTATION = 0.6  # weight of a quote outside the quotation marks of a se
 LONG_SENTENCE_SLACK = 5  # words over the quote limit a sentence may have and be quoted whole rather than cut mid-clause
 MAX_ATTRIBUTION_WORDS = 5  # a quote begun in a quotation may go on past it by these ("wrote Ring for Daily News")
 SUBORDINATE_OPENING = 0.6  # weight of a quote opening on a subordinate clause or a relative, not on a main clause
-EVIDENCE_CHARS = 100  # of a candidate sentence read for its meaning (its opening carries it; cost grows with length)
+EVIDENCE_CHARS = 300  # of a sentence read for its meaning (cost grows with length; few sentences are longer)
+EVIDENCE_POOL = 60  # sentences read for their meaning at most; in a longer article, those of most TF-IDF weight
+# Evidence is ranked by closeness in meaning to the label plus this weight times the sentence's TF-IDF push for it,
+# each standardised over the article's sentences (chosen leave-one-article-out on bench/gold/evidence_t10_en_30).
+EVIDENCE_TFIDF_WEIGHT = 0.25
 
 
 DECODERS = ("expected_f1", "thresholds")
@@ -329,6 +332,12 @@ _OPENER = re.compile(
     r"(?:The|A|An|It|Its|He|His|She|Her|They|Their|We|Our|I|You|Your|This|That|These|Those|There|But|And|Or|So|Yet|In"
     r"|On|At|As|If|When|While|However|Meanwhile|Still|Now|Then|After|Before|Since|For|What|Why|How|Who)\b"
 )
+
+
+def _standardised(values: np.ndarray) -> np.ndarray:
+    """Values as standard scores (all zero when they do not vary)."""
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
 
 def reading_sentences(text: str) -> list[Sentence]:
@@ -1113,53 +1122,51 @@ class NarrativeModel:
     def evidence_many(
         self, labels: Sequence[str], text: str, sentences: Sequence[Sentence], k: int = 3
     ) -> dict[str, list[dict[str, Any]]]:
-        """For each label, the ``k`` sentences that carry it. Candidates are the sentences whose own words
-        push the label's TF-IDF score most (positive contributions only, at most ``EVIDENCE_CANDIDATES``);
-        with an ``evidence_encoder`` they are ranked by how close they come in meaning to the label's
-        definition (``score``: cosine similarity), else by their contribution (``score``: share of the
-        best). The candidates of all labels are encoded together, once."""
+        """For each label, the ``k`` sentences that carry it. With an ``evidence_encoder``, every sentence (at most
+        ``EVIDENCE_POOL``) is ranked by how close it comes in meaning to the label's name and definition, plus a
+        little of how much its own words push the label's TF-IDF score (``score``: the cosine similarity); the
+        article's sentences are encoded once for all labels. Without one, the sentences whose words push the
+        label's TF-IDF score most, positive contributions only (``score``: share of the best)."""
         out: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
-        if not sentences:
-            return out
-        X = self.vectorizer.transform([text[s.start : s.end] for s in sentences])
         # A sentence said again (a headline repeated as the first line) is evidence once, where it first stands;
         # a fragment of one or two words (a parse that split a headline) or page furniture left in a text read
         # verbatim ("READ MORE: ...") is no evidence.
         seen: set[str] = set()
-        skip = []
+        eligible = []
         for i, s in enumerate(sentences):
             key = " ".join(text[s.start : s.end].split()).lower()
-            if key in seen or len(_WORD.findall(key)) < MIN_EVIDENCE_WORDS or is_boilerplate_line(key):
-                skip.append(i)
+            if key not in seen and len(_WORD.findall(key)) >= MIN_EVIDENCE_WORDS and not is_boilerplate_line(key):
+                eligible.append(i)
             seen.add(key)
-        candidates: dict[str, tuple[list[int], np.ndarray]] = {}
-        for label in labels:
-            w = self._row(label)
-            if w is None:
-                continue
-            contrib = np.asarray(X @ w).ravel()
-            contrib[skip] = 0.0
-            order = [int(i) for i in np.argsort(-contrib)[:EVIDENCE_CANDIDATES] if contrib[i] > 0]
-            if order:
-                candidates[label] = (order, contrib)
+        weights = {label: w for label in labels if (w := self._row(label)) is not None}
+        if not eligible or not weights:
+            return out
+        X = self.vectorizer.transform([text[sentences[i].start : sentences[i].end] for i in eligible])
+        pushes = {label: np.asarray(X @ w).ravel() for label, w in weights.items()}
         encoder = self.config.evidence_encoder
-        if encoder and candidates:
-            need = sorted({i for order, _ in candidates.values() for i in order})
-            encoded = get_encoder(encoder)([text[sentences[i].start : sentences[i].end][:EVIDENCE_CHARS] for i in need])
-            vecs = dict(zip(need, encoded, strict=True))
-            for label, (order, _) in candidates.items():
-                q = self._definition_vector(label, encoder)
-                sims = {i: float(vecs[i] @ q) for i in order}
+        if not encoder:
+            for label, push in pushes.items():
+                order = [int(j) for j in np.argsort(-push)[:k] if push[j] > 0]
                 out[label] = [
-                    {"start": sentences[i].start, "end": sentences[i].end, "score": round(sims[i], 3)}
-                    for i in sorted(order, key=lambda i: -sims[i])[:k]
+                    {
+                        "start": sentences[eligible[j]].start,
+                        "end": sentences[eligible[j]].end,
+                        "score": round(float(push[j]) / float(push[order[0]]), 3),
+                    }
+                    for j in order
                 ]
             return out
-        for label, (order, contrib) in candidates.items():
-            top = float(contrib[order[0]])
+        pool = np.arange(len(eligible))
+        if len(pool) > EVIDENCE_POOL:
+            pool = np.sort(np.argsort(-np.max(list(pushes.values()), axis=0))[:EVIDENCE_POOL])
+        chosen = [sentences[eligible[j]] for j in pool]
+        vectors = get_encoder(encoder)([text[s.start : s.end][:EVIDENCE_CHARS] for s in chosen])
+        for label, push in pushes.items():
+            closeness = vectors @ self._definition_vector(label, encoder)
+            rank = _standardised(closeness) + EVIDENCE_TFIDF_WEIGHT * _standardised(push[pool])
             out[label] = [
-                {"start": sentences[i].start, "end": sentences[i].end, "score": round(float(contrib[i]) / top, 3)}
-                for i in order[:k]
+                {"start": chosen[j].start, "end": chosen[j].end, "score": round(float(closeness[j]), 3)}
+                for j in np.argsort(-rank, kind="stable")[:k]
             ]
         return out
 
