@@ -10,7 +10,7 @@ from conftest import FIXTURES, SEED_KREMLIN, SEED_RFA
 from narrascope.document import article_id
 from narrascope.errors import InputError
 from narrascope.ingest import read, read_text
-from narrascope.ingest.clean import clean_body
+from narrascope.ingest.clean import clean_body, clean_title
 
 
 def _one(path: str | Path, **meta):
@@ -53,12 +53,42 @@ def test_clean_body_drops_inline_prompts_and_keeps_mentions_of_them():
     body = (
         "The minister spoke on Monday.\n\nREAD MORE: Something else entirely\n\n"
         "Subscribe to our Telegram channel\n\nShe said related articles were wrong.\n\n"
-        "Share this article\n\nThe talks continue.\n\nMost read in News\n\nAnother story"
+        "Share this article\n\nThe talks continue.\n\nNote to readers: Please click the share button above. He is a "
+        "regular contributor to Global Research.\n\nFeatured image is from The Daily Sceptic\n\n"
+        "The original source of this article is Global Research\n\nMost read in News\n\nAnother story"
     )
     out = clean_body(body)
     assert "READ MORE" not in out and "Telegram" not in out and "Share this" not in out
     assert "Most read" not in out and "Another story" not in out
+    assert "Note to readers" not in out and "Featured image" not in out and "original source" not in out
+    bio = "Ben Bartee is a regular contributor to Global Research."
+    kept = "Kennedy, a regular contributor to Fox News, said the war was lost."
+    assert clean_body(f"The talks continue.\n\n{bio}\n\n{kept}") == f"The talks continue.\n\n{kept}"
     assert "She said related articles were wrong." in out and out.endswith("The talks continue.")
+
+
+def test_a_scraped_time_stamp_leaves_the_title(tmp_path):
+    """A stamp a scraper glued to the end of a headline goes, from the title and from the text's title line; a
+    headline's own words about time stay."""
+    assert clean_title("Corruption In Ukraine Remains A Major Problem Published 24 mins ago ") == (
+        "Corruption In Ukraine Remains A Major Problem"
+    )
+    assert clean_title("Warmer winters bring earlier blooms, experts say. 3M ago") == (
+        "Warmer winters bring earlier blooms, experts say."
+    )
+    assert clean_title("Israel to respond to genocide charges at UN’s top court06:35") == (
+        "Israel to respond to genocide charges at UN’s top court"
+    )
+    assert clean_title("Young solar leaders learn skills Adria Iraheta 2:38 PM, Jun 14, 2024") == (
+        "Young solar leaders learn skills Adria Iraheta"
+    )
+    for kept in ("Chernobyl disaster, 37 years ago", "John 3:16 and the war", "Attack at 10:30", "Updated 3 days ago"):
+        assert clean_title(kept) == kept
+    path = tmp_path / "stamped.txt"
+    path.write_text("Brown bins urged for food waste 12 minutes ago\n\nThe council spoke on Monday.\n", encoding="utf-8")
+    art = _one(path)
+    assert art.title == "Brown bins urged for food waste"
+    assert art.text == "Brown bins urged for food waste\n\nThe council spoke on Monday."
 
 
 def test_a_tail_marker_early_in_the_text_is_not_a_tail():

@@ -366,6 +366,10 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     assert text[a:b] in clauses
     clause = text.index("and the ensuing"), text.index(" if over")
     assert text[slice(*nar._tidy_quote(text, clause))] == "the ensuing global food crisis could be resolved"
+    stamped = "Corruption In Ukraine Remains A Major Problem Published 24 mins ago \n\nIt was 2 hours ago."
+    title, line = stamped.index("Published"), stamped.index("It was")
+    assert stamped[slice(*nar._tidy_quote(stamped, (0, title + 21)))] == "Corruption In Ukraine Remains A Major Problem"
+    assert stamped[slice(*nar._tidy_quote(stamped, (line, len(stamped) - 1)))] == "It was 2 hours ago"  # a body's words
     for warned, quoted in (
         ("It could cause a \u201cfood crisis\u201d here.", "It could cause a \u201cfood crisis\u201d"),
         ("It could cause a \u201cfood crisis.\u201d", "It could cause a \u201cfood crisis.\u201d"),
@@ -563,9 +567,13 @@ def test_evidence_skips_repeats_fragments_and_page_furniture() -> None:
     found = model.evidence(PUPPET, doubled, split_sentences(doubled), k=10)
     quoted = [" ".join(doubled[e["start"] : e["end"]].split()) for e in found]
     assert quoted.count(" ".join(line.split())) == 1 and found[0]["start"] == doubled.index(line)
-    furnished = text + "\nREAD MORE: Kyiv puppet regime takes orders from Washington, its Western handlers say\n"
+    furnished = (
+        text + "\nREAD MORE: Kyiv puppet regime takes orders from Washington, its Western handlers say\n"
+        "Note to readers: Please share. The puppet regime in Kyiv takes orders from Washington.\n"
+    )
     found = model.evidence(PUPPET, furnished, split_sentences(furnished), k=10)
     assert found and all("READ MORE" not in furnished[e["start"] : e["end"]] for e in found)
+    assert all(e["start"] < furnished.index("Note to readers") for e in found)  # no sentence of a furniture line
     headed = "Puppet regime\n\n" + text  # a parse that cut the headline into one-word fragments
     split = [Sentence(0, 6), Sentence(7, 13), *(Sentence(s.start + 15, s.end + 15) for s in split_sentences(text))]
     found = model.evidence(PUPPET, headed, split, k=10)

@@ -38,7 +38,7 @@ import numpy as np
 from ..document import Article, Finding, Sentence
 from ..embed import get_encoder
 from ..errors import require_files
-from ..ingest.clean import is_boilerplate_line
+from ..ingest.clean import is_boilerplate_line, without_trailing_stamp
 from ..nlp import OPEN_ENDED_WORDS, breaks_mid_sentence
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
@@ -207,8 +207,11 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
     claim ("that Kiev was destined to lose": the claim itself), nor a preposition, article or auxiliary it was cut
     after; with the currency and per cent signs of the amounts at its ends; without a bracket (round or square) it
     opens at its end ("... war crimes (Image") or closes at its start; and with the closing quotation mark of a
-    quotation it opened (a span ends at its last word)."""
+    quotation it opened (a span ends at its last word); and, on the title line of a text read verbatim (the SemEval
+    predict commands), without the time stamp a scraper left there ("... Major Problem Published 24 mins ago")."""
     a, b = span
+    if "\n" not in text[:b]:
+        b = a + len(without_trailing_stamp(text[a:b]))
     words = list(_WORD.finditer(text, a, b))
     opener, second = (words[0].group().lower(), words[1].group().lower()) if len(words) > 1 else ("", "")
     if len(words) > 3 and (
@@ -1130,12 +1133,19 @@ class NarrativeModel:
         out: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
         # A sentence said again (a headline repeated as the first line) is evidence once, where it first stands;
         # a fragment of one or two words (a parse that split a headline) or page furniture left in a text read
-        # verbatim ("READ MORE: ...") is no evidence.
+        # verbatim ("READ MORE: ...", or any sentence of a "Note to readers: ..." paragraph) is no evidence.
         seen: set[str] = set()
         eligible = []
         for i, s in enumerate(sentences):
             key = " ".join(text[s.start : s.end].split()).lower()
-            if key not in seen and len(_WORD.findall(key)) >= MIN_EVIDENCE_WORDS and not is_boilerplate_line(key):
+            line_end = text.find("\n", s.end)
+            line = text[text.rfind("\n", 0, s.start) + 1 : line_end if line_end >= 0 else len(text)]
+            if (
+                key not in seen
+                and len(_WORD.findall(key)) >= MIN_EVIDENCE_WORDS
+                and not is_boilerplate_line(key)
+                and not is_boilerplate_line(line)
+            ):
                 eligible.append(i)
             seen.add(key)
         weights = {label: w for label in labels if (w := self._row(label)) is not None}

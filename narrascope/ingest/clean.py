@@ -36,7 +36,23 @@ _LINE = re.compile(
     r"^\s*(photo|image|video)( credit)?:.{0,120}$|"
     r"^\s*(advertisement|sponsored( content)?|ad)\s*$|"
     r"^\s*copyright\b.{0,120}$|^\s*©.{0,120}$|"
-    r"^\s*all rights reserved\.?\s*$",
+    r"^\s*all rights reserved\.?\s*$|"
+    r"^\s*note to readers:.{0,1000}$|"
+    r"^\s*featured image (is )?(from|by|via|credit|courtesy)\b.{0,200}$|"
+    r"^\s*the original source of this article is\b.{0,120}$|"
+    r"^\s*[\w.'-]+( [\w.'-]+){0,3} is a (regular|frequent) contributor to [\w.'-]+( [\w.'-]+){0,3}\.?\s*$",
+    re.IGNORECASE,
+)
+# A time stamp scraped onto the end of a headline: "Published 24 mins ago", "3M ago", "12 minutes ago", a clock time
+# glued to the last word ("top court06:35"), "2:38 PM, Jun 14, 2024". Days and years ago only after "Published":
+# "Chernobyl, 37 years ago" is a headline's own words.
+_TRAILING_STAMP = re.compile(
+    r"(?:\s+(?:(?:published|updated|posted)\s+)?\d{1,3}\s*(?:[smhd]|secs?|seconds?|mins?|minutes?|hrs?|hours?)\s+ago"
+    r"|\s+(?:published|updated|posted)\s+\d{1,3}\s+(?:days?|weeks?|months?|years?)\s+ago"
+    r"|(?<=[^\W\d_])\d{1,2}:\d{2}"
+    r"|\s+\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?,?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+    r"\s+\d{1,2},?\s+\d{4})"
+    r"\s*$",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
@@ -71,7 +87,17 @@ def clean_body(body: str) -> str:
     return text.strip()
 
 
+def without_trailing_stamp(line: str) -> str:
+    """A headline line without the time stamp a scraper left at its end ("... Major Problem Published 24 mins ago")."""
+    return _TRAILING_STAMP.sub("", line)
+
+
+def clean_title(title: str) -> str:
+    """A title on one line, without a scraped time stamp at its end."""
+    return without_trailing_stamp(" ".join(normalise(title).split()))
+
+
 def compose(title: str, body: str) -> str:
     """The cleaned text in the SemEval layout: title line, blank line, body."""
-    title = " ".join(normalise(title).split())
+    title = clean_title(title)
     return f"{title}\n\n{body}" if title else body

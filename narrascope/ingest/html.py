@@ -6,7 +6,7 @@ from typing import Any
 
 from ..document import Article
 from ..errors import InputError
-from .clean import clean_body, compose
+from .clean import clean_body, clean_title, compose
 
 
 def article_from_html(html: str, source_name: str, meta: dict[str, Any] | None = None) -> Article:
@@ -31,7 +31,7 @@ def article_from_html(html: str, source_name: str, meta: dict[str, Any] | None =
         body = rest.lstrip("\n")  # trafilatura often repeats the headline as the first line
     return Article(
         text=compose(title, body),
-        title=title,
+        title=clean_title(title),
         source=meta.get("source") or data.get("sitename") or data.get("hostname"),
         url=meta.get("url") or data.get("url"),
         published=meta.get("published") or data.get("date"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..document import Article
 from ..errors import InputError
-from .clean import clean_body, compose, normalise
+from .clean import clean_body, clean_title, compose, normalise
 
 
 def article_from_text(raw: str, source_name: str, meta: dict[str, Any] | None = None) -> Article:
@@ -29,7 +29,7 @@ def article_from_text(raw: str, source_name: str, meta: dict[str, Any] | None = 
         raise InputError(source_name, "no article text left after removing boilerplate")
     return Article(
         text=compose(title, cleaned),
-        title=title,
+        title=clean_title(title),
         original=raw,
         path=source_name,
         **{k: v for k, v in meta.items() if k in ("source", "url", "published", "language") and v},
