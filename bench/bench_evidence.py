@@ -1,4 +1,4 @@
-"""Narratives: evidence sentences against a hand-annotated gold set, cross-validated.
+"""Narratives: evidence sentences against a gold set of our own, cross-validated.
 
 For every narrative an article pushes, narrascope cites up to three evidence sentences. The SemEval data
 has no gold for them, so ``bench/gold/evidence_t10_en_30.jsonl`` (see ``bench/gold/README.md``) marks, in 30

@@ -25,13 +25,13 @@ def article_from_html(html: str, source_name: str, meta: dict[str, Any] | None =
     body = clean_body(data.get("text") or "")
     if not body:
         raise InputError(source_name, "no article text found in this HTML page", "is it an article page?")
-    title = meta.get("title") or (data.get("title") or "").strip()
+    title = clean_title(meta.get("title") or data.get("title") or "")
     first, _, rest = body.partition("\n")
-    if title and first.strip() == title and rest.strip():
+    if title and clean_title(first) == title and rest.strip():
         body = rest.lstrip("\n")  # trafilatura often repeats the headline as the first line
     return Article(
         text=compose(title, body),
-        title=clean_title(title),
+        title=title,
         source=meta.get("source") or data.get("sitename") or data.get("hostname"),
         url=meta.get("url") or data.get("url"),
         published=meta.get("published") or data.get("date"),

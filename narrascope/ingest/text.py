@@ -23,13 +23,13 @@ def article_from_text(raw: str, source_name: str, meta: dict[str, Any] | None = 
         title, body = lines[0].strip(), lines[2]
     else:
         title, body = "", text
-    title = meta.pop("title", None) or title
+    title = clean_title(meta.pop("title", None) or title)
     cleaned = clean_body(body)
     if not cleaned:
         raise InputError(source_name, "no article text left after removing boilerplate")
     return Article(
         text=compose(title, cleaned),
-        title=clean_title(title),
+        title=title,
         original=raw,
         path=source_name,
         **{k: v for k, v in meta.items() if k in ("source", "url", "published", "language") and v},
