@@ -41,6 +41,7 @@ from narrascope.evaluate.semeval2025 import (
     write_st3,
 )
 from narrascope.mpnet import installed
+from narrascope.nlp import load_nlp
 from narrascope.registry import analysers
 from narrascope.taxonomy.narratives import TaxonomyError, load_taxonomy, taxonomy_from_dict
 
@@ -460,6 +461,38 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     )
     a, b = model.quote(PUPPET, titled, 0, len(titled))
     assert "puppet regime" in titled[a:b] and "argues" not in titled[a:b], titled[a:b]
+
+
+def test_an_explanation_quote_makes_a_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clause of most weight for the label is not quoted when it is a bare noun phrase or an attribution and
+    the sentence has a clause that makes a claim; a verb of speech with what it reports is a claim."""
+    model = nar.load_model(str(nar.MODEL_DIR))
+    text = (
+        "One of the puppet regime's leading Western masters, and the man the press dubbed the Einstein of energy "
+        "efficiency, has debunked claims that nuclear energy is essential to meet the climate goals of the country."
+    )
+    claim = "has debunked claims that nuclear energy is essential to meet the climate goals of the country"
+    a, b = model.quote(PUPPET, text, 0, len(text))
+    assert text[a:b] == claim
+    framed = f"Title\n\n{text}"  # read from the article's own parse, as the pipeline gives it
+    a, b = model.quote(PUPPET, framed, 7, len(framed), doc=load_nlp()(framed))
+    assert framed[a:b] == claim
+    monkeypatch.setattr(nar, "_makes_claim", lambda text, start, end, spans, doc: np.zeros(len(spans), dtype=bool))
+    a, b = model.quote(PUPPET, text, 0, len(text))  # the noun phrase weighs most
+    assert text[a:b].startswith("One of the puppet regime's leading Western masters")
+    monkeypatch.undo()
+    said = (
+        "One of the world's leading energy experts has said that nuclear power will make the crisis worse, he told "
+        "the news outlet. Let's survey Kiev's empty coffers."
+    )
+    for clause, claims in (
+        ("One of the world's leading energy experts", False),
+        ("has said that nuclear power will make the crisis worse", True),
+        ("he told the news outlet", False),
+        ("Let's survey Kiev's empty coffers", True),  # an imperative
+    ):
+        start = said.index(clause)
+        assert nar._makes_claim(said, 0, len(said), [(start, start + len(clause))]).tolist() == [claims], clause
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

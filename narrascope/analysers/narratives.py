@@ -39,9 +39,10 @@ from ..document import Article, Finding, Sentence
 from ..embed import get_encoder
 from ..errors import require_files
 from ..ingest.clean import is_boilerplate_line, without_trailing_stamp
-from ..nlp import OPEN_ENDED_WORDS, breaks_mid_sentence
+from ..nlp import OPEN_ENDED_WORDS, breaks_mid_sentence, load_nlp
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
+from .quotes import SPEECH_VERBS
 from .slant import FEATURES as SLANT_FEATURES
 from .slant import SlantModel, load_slant
 
@@ -305,6 +306,33 @@ def _reading_weights(
         for (a, b), within in zip(spans, inside, strict=True)
     ]
     return weights * np.where(half, SUBORDINATE_OPENING, 1.0)
+
+
+_FINITE = frozenset(("VBD", "VBZ", "VBP", "MD"))  # Penn tags of a finite verb
+_REPORTED = frozenset(("ccomp", "xcomp", "parataxis"))  # what a verb of speech reports
+
+
+def _makes_claim(
+    text: str, start: int, end: int, spans: list[tuple[int, int]], doc: Any = None
+) -> np.ndarray:
+    """Whether each span of the sentence ``text[start:end]`` makes a claim of its own: it holds a finite verb (or
+    an imperative, "let's survey Kiev's empty coffers") that does not only report speech with what it reports left
+    outside the span. Not "One of the world's leading energy experts" (no verb) nor "he told the news outlet".
+    Read from ``doc``, the text's spaCy parse, or else from a parse of the sentence alone; all False when the
+    pipeline tags nothing."""
+    sentence = doc.char_span(start, end, alignment_mode="expand") if doc is not None else None
+    tokens, offset = (sentence, 0) if sentence is not None else (load_nlp()(text[start:end]), start)
+    claims = np.zeros(len(spans), dtype=bool)
+    for i, (a, b) in enumerate(spans):
+        inside = [t for t in tokens if a <= offset + t.idx < b]
+        verbs = [
+            t.head if t.dep_ in ("aux", "auxpass") else t
+            for t in inside
+            if t.tag_ in _FINITE or (t.tag_ == "VB" and t.dep_ == "ROOT")
+        ]
+        reports = [any(c.dep_ in _REPORTED and a <= offset + c.idx < b for c in v.children) for v in verbs]
+        claims[i] = any(v.lemma_.lower() not in SPEECH_VERBS or r for v, r in zip(verbs, reports, strict=True))
+    return claims
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -1194,10 +1222,13 @@ class NarrativeModel:
         coarse = tax.parent(label) if tax.is_fine(label) else label
         return tax.get(label).definition or tax.get(coarse).definition
 
-    def quote(self, label: str, text: str, start: int, end: int, max_words: int = 20) -> tuple[int, int]:
+    def quote(
+        self, label: str, text: str, start: int, end: int, max_words: int = 20, doc: Any = None
+    ) -> tuple[int, int]:
         """The clause (or run of clauses, at most ``max_words`` words) of a sentence that weighs most
-        for the label; the whole sentence when that clause is cut mid-clause and the sentence is at most
-        ``LONG_SENTENCE_SLACK`` words longer; a fixed word window when no clause fits."""
+        for the label, among those that make a claim when any does (``doc``: the text's spaCy parse, if it has one);
+        the whole sentence when that clause is cut mid-clause and the sentence is at most ``LONG_SENTENCE_SLACK``
+        words longer; a fixed word window when no clause fits."""
         words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
         if len(words) <= max_words:
             return _tidy_quote(text, (words[0][0], words[-1][1])) if words else (start, end)
@@ -1206,7 +1237,11 @@ class NarrativeModel:
         if w is None:
             return _tidy_quote(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
-        a, b = spans[int(np.argmax(gain * _reading_weights(text, spans, clause_ends, quoted)))]
+        score = gain * _reading_weights(text, spans, clause_ends, quoted)
+        claims = _makes_claim(text, start, end, spans, doc)
+        if claims.any():  # a clause of weight for the label can still be a bare noun phrase or an attribution
+            score[~claims] = -np.inf
+        a, b = spans[int(np.argmax(score))]
         if b not in clause_ends and len(words) <= max_words + LONG_SENTENCE_SLACK:
             a, b = words[0][0], words[-1][1]
         return _tidy_quote(text, (a, b))
@@ -1217,8 +1252,10 @@ class NarrativeModel:
         text: str,
         sentences: Sequence[Sentence],
         evidence: list[dict[str, Any]] | None = None,
+        doc: Any = None,
     ) -> tuple[str, list[dict[str, int]]]:
-        """A short explanation (at most 80 words) of why ``label`` applies, quoting the article."""
+        """A short explanation (at most 80 words) of why ``label`` applies, quoting the article (``doc``: its spaCy
+        parse, when it has one)."""
         tax = self.taxonomy
         if label == tax.other:
             return "The text carries none of the narratives of the taxonomy.", []
@@ -1233,7 +1270,7 @@ class NarrativeModel:
         if definition.lower().startswith("statements "):
             definition = "It makes statements " + definition[len("statements ") :]
         ev = evidence if evidence is not None else self.evidence(label, text, sentences)
-        spans = [self.quote(label, text, e["start"], e["end"]) for e in ev[:2]]
+        spans = [self.quote(label, text, e["start"], e["end"], doc=doc) for e in ev[:2]]
         # " ".join: a sentence may run over a line break
         quotes = [" ".join(text[a:b].split()).replace('"', "'") for a, b in spans]
         said = (" It says: " + " and ".join(f'"{q}"' for q in quotes) + ".") if quotes else ""
@@ -1346,7 +1383,7 @@ class NarrativeAnalyser:
                 best = (rank, label, ev)
         if best is not None:
             _, label, ev = best
-            text, quotes = m.explain(label, art.text, sents, ev)
+            text, quotes = m.explain(label, art.text, sents, ev, art.doc)
             out.append(
                 Finding(
                     layer="explanation",
