@@ -40,20 +40,22 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> str:
         except LookupError:
             raise InputError(source, f"unknown encoding {encoding!r}", "give a Python codec name") from None
         except UnicodeDecodeError as exc:
-            raise _wrongly_encoded(data, source, encoding, exc) from None
+            raise _wrongly_encoded(data, source, encoding, exc, _guess_encoding(data)) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if encoding == AUTO and (guess := _guess_encoding(data)):
+        guess = _guess_encoding(data)  # once: it reads the whole input
+        if encoding == AUTO and guess:
             with contextlib.suppress(UnicodeDecodeError):
                 return data.decode(guess)
-        raise _wrongly_encoded(data, source, "UTF-8", exc) from None
+        raise _wrongly_encoded(data, source, "UTF-8", exc, guess) from None
 
 
-def _wrongly_encoded(data: bytes, source: str, encoding: str, exc: UnicodeDecodeError) -> InputError:
-    guess = _guess_encoding(data)
+def _wrongly_encoded(
+    data: bytes, source: str, encoding: str, exc: UnicodeDecodeError, guess: str | None
+) -> InputError:
     hint = (
         f"it looks like {guess}: re-run with --encoding {guess}, or --encoding {AUTO} to read each file in its own"
         if guess
