@@ -607,6 +607,15 @@ def test_evidence_skips_repeats_fragments_and_page_furniture() -> None:
     found = model.evidence(PUPPET, furnished, split_sentences(furnished), k=10)
     assert found and all("READ MORE" not in furnished[e["start"] : e["end"]] for e in found)
     assert all(e["start"] < furnished.index("Note to readers") for e in found)  # no sentence of a furniture line
+    # A link to another article set inside a sentence is cut out of it; the sentence's own words stay evidence.
+    linked = (
+        text + "\nThe regime takes its orders from Washington, he said. (Related: Kyiv puppet regime takes orders "
+        "from Washington, its Western handlers say.) The talks ended.\n"
+    )
+    found = model.evidence(PUPPET, linked, split_sentences(linked), k=len(split_sentences(linked)))
+    link = linked.index("(Related")
+    assert all(e["end"] <= link or e["start"] >= linked.index(")", link) for e in found)
+    assert any(linked[e["start"] : e["end"]] == "The regime takes its orders from Washington, he said." for e in found)
     headed = "Puppet regime\n\n" + text  # a parse that cut the headline into one-word fragments
     split = [Sentence(0, 6), Sentence(7, 13), *(Sentence(s.start + 15, s.end + 15) for s in split_sentences(text))]
     found = model.evidence(PUPPET, headed, split, k=10)

@@ -38,7 +38,7 @@ import numpy as np
 from ..document import Article, Finding, Sentence
 from ..embed import get_encoder
 from ..errors import require_files
-from ..ingest.clean import is_boilerplate_line, without_trailing_stamp
+from ..ingest.clean import inline_links, is_boilerplate_line, without_trailing_stamp
 from ..nlp import OPEN_ENDED_WORDS, breaks_mid_sentence, load_nlp
 from ..registry import analysers
 from ..taxonomy.narratives import Taxonomy, load_taxonomy
@@ -363,6 +363,23 @@ _OPENER = re.compile(
     r"(?:The|A|An|It|Its|He|His|She|Her|They|Their|We|Our|I|You|Your|This|That|These|Those|There|But|And|Or|So|Yet|In"
     r"|On|At|As|If|When|While|However|Meanwhile|Still|Now|Then|After|Before|Since|For|What|Why|How|Who)\b"
 )
+
+
+def _without_inline_links(text: str, sentences: Sequence[Sentence]) -> list[Sentence]:
+    """The sentences with any link to another article set inside them cut out; the pieces around it stay."""
+    out: list[Sentence] = []
+    for s in sentences:
+        links = inline_links(text, s.start, s.end)
+        if not links:
+            out.append(s)
+            continue
+        start = s.start
+        for a, b in [*links, (s.end, s.end)]:
+            piece = text[start:a]
+            if piece.strip():
+                out.append(Sentence(start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())))
+            start = b
+    return out
 
 
 def _standardised(values: np.ndarray) -> np.ndarray:
@@ -1162,6 +1179,8 @@ class NarrativeModel:
         # A sentence said again (a headline repeated as the first line) is evidence once, where it first stands;
         # a fragment of one or two words (a parse that split a headline) or page furniture left in a text read
         # verbatim ("READ MORE: ...", or any sentence of a "Note to readers: ..." paragraph) is no evidence.
+        # A link to another article inside a sentence ("(Related: ...)") is cut out of it.
+        sentences = _without_inline_links(text, sentences)
         seen: set[str] = set()
         eligible = []
         for i, s in enumerate(sentences):

@@ -55,6 +55,11 @@ _TRAILING_STAMP = re.compile(
     r"\s*$",
     re.IGNORECASE,
 )
+# A link to another article set inside a paragraph: "... he told the news outlet. (Related: New York becomes first
+# U.S. state to ban gas stoves.)". It stays in the text (the outlet's own words), but it is no sentence of the article.
+_INLINE_LINK = re.compile(
+    r"[(\[]\s*(?:related|read more|read also|also read|see also)\s*:[^()\[\]\n]{1,300}[)\]]", re.IGNORECASE
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 
 
@@ -67,6 +72,11 @@ def normalise(text: str) -> str:
 def is_boilerplate_line(line: str) -> bool:
     """Whether a whole line is page furniture inside a body ("READ MORE: ...", a share prompt, a photo credit)."""
     return _LINE.match(line) is not None
+
+
+def inline_links(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """The spans of links to other articles set inside a paragraph ("(Related: ...)") between ``start`` and ``end``."""
+    return [m.span() for m in _INLINE_LINK.finditer(text, start, len(text) if end is None else end)]
 
 
 def clean_body(body: str) -> str:
