@@ -435,6 +435,10 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     assert period[slice(*nar._tidy_quote(period, cut))] == "the entities were responsible for half of the emissions"
     whole = (period.index("what"), period.index("about") + len("about"))
     assert nar._tidy_quote(period, whole) == whole
+    # ... nor on an adverb that singles out the clause it was cut from.
+    especially = "Critics see how pointless this proposal is, especially since its authors fly in private jets."
+    cut = (0, especially.index(" since"))
+    assert especially[slice(*nar._tidy_quote(especially, cut))] == "Critics see how pointless this proposal is"
     outlets = "the outlets that run its stories every day"
     start = outlets.index("that")
     assert nar._tidy_quote(outlets, (start, len(outlets))) == (start, len(outlets))
@@ -461,6 +465,14 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     )
     a, b = model.quote(PUPPET, titled, 0, len(titled))
     assert "puppet regime" in titled[a:b] and "argues" not in titled[a:b], titled[a:b]
+    # A headline and its standfirst run together without a stop are two sentences: no quote spans both.
+    run_in = (
+        "Kyiv is weak, experts say The puppet regime in Kyiv takes its orders from its Western masters and their "
+        "generals, experts say."
+    )
+    a, b = model.quote(PUPPET, run_in, 0, len(run_in))
+    assert "puppet regime" in run_in[a:b] and "say The" not in run_in[a:b], run_in[a:b]
+    assert not nar._RUN_IN.search("the court in The Hague said what I think of We the People")
 
 
 def test_an_explanation_quote_makes_a_claim(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -477,7 +489,7 @@ def test_an_explanation_quote_makes_a_claim(monkeypatch: pytest.MonkeyPatch) -> 
     framed = f"Title\n\n{text}"  # read from the article's own parse, as the pipeline gives it
     a, b = model.quote(PUPPET, framed, 7, len(framed), doc=load_nlp()(framed))
     assert framed[a:b] == claim
-    monkeypatch.setattr(nar, "_makes_claim", lambda text, start, end, spans, doc: np.zeros(len(spans), dtype=bool))
+    monkeypatch.setattr(nar, "_makes_claim", lambda tokens, offset, spans: np.zeros(len(spans), dtype=bool))
     a, b = model.quote(PUPPET, text, 0, len(text))  # the noun phrase weighs most
     assert text[a:b].startswith("One of the puppet regime's leading Western masters")
     monkeypatch.undo()
@@ -492,7 +504,37 @@ def test_an_explanation_quote_makes_a_claim(monkeypatch: pytest.MonkeyPatch) -> 
         ("Let's survey Kiev's empty coffers", True),  # an imperative
     ):
         start = said.index(clause)
-        assert nar._makes_claim(said, 0, len(said), [(start, start + len(clause))]).tolist() == [claims], clause
+        tokens, offset = nar._sentence_parse(said, 0, len(said))
+        assert nar._makes_claim(tokens, offset, [(start, start + len(clause))]).tolist() == [claims], clause
+    # When no clause short enough to quote makes a claim, the first words of a longer one that does are quoted.
+    long_quote = (
+        "\u201cIt would be useful to think about the reasons for the stubborn refusal of the puppet regime in Kyiv to "
+        "launch any kind of inquiry under the auspices of the United Nations,\u201d said Ivan Petrov, a counsellor "
+        "at the embassy in Washington."
+    )
+    a, b = model.quote(PUPPET, long_quote, 0, len(long_quote))
+    assert long_quote[a:b].startswith("It would be useful to think about the reasons"), long_quote[a:b]
+    # "that" as a determiner and "since" as a preposition open no clause.
+    portion = (
+        "The puppet regime in Kyiv did not quote from that portion of the study, and seemingly ignored its role in "
+        "the Western masters' plan for the whole region."
+    )
+    a, b = model.quote(PUPPET, portion, 0, len(portion))
+    assert not portion[a:b].startswith("that"), portion[a:b]
+    since = "The report backs this up, stating increases in greenhouse gases since the 18th century are due to us."
+    cut = since.index("since")
+    words = [m.span() for m in nar._WORD.finditer(since)]
+    for in_phrase, cut_there in (((), True), ((cut,), False)):
+        spans = nar._quotable_clauses(since, 0, len(since), words, 10, in_phrase)[0]
+        assert any(a == cut for a, _ in spans) is cut_there
+
+    # A quote does not end on words that modify a head after its end (nor, once tidied, on a preposition).
+    backed = "Russia humbles the war machine backed by the entire financial and military might of the US."
+    tokens, offset = nar._sentence_parse(backed, 0, len(backed))
+    end = nar._without_dangling_end(tokens, offset, 0, backed.index(" and military"))
+    assert backed[slice(*nar._tidy_quote(backed, (0, end)))] == "Russia humbles the war machine backed"
+    whole = len(backed) - 1
+    assert nar._without_dangling_end(tokens, offset, 0, whole) == whole
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

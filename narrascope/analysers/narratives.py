@@ -150,6 +150,10 @@ _SUBORDINATORS = "if|because|while|whereas|although|though|which|who|whom|whose|
 _CONNECTIVES = f"and|but|or|that|{_SUBORDINATORS}"
 _CONNECTIVE = re.compile(rf"\s(?=(?:{_CONNECTIVES})\b)", re.IGNORECASE)
 _CONNECTIVE_WORD = re.compile(_CONNECTIVES, re.IGNORECASE)
+# Two sentences run together without a stop, as a scraper joins a headline and its standfirst ("..., experts say The
+# extra sunshine will bring downsides"): a capitalised opener after a lower-case word and before one ("The Hague" and
+# "what I think" are not cut, nor "We the People").
+_RUN_IN = re.compile(r"(?<=[a-z])\s+(?=(?:The|A|An|It|This|These|Those|He|She|They|We|There)\s+[a-z])(?!We the )")
 _WORD = re.compile(r"\w[\w'\u2019-]*")
 # Words that open a subordinate clause or a relative one: a quote opening on one reads as half a thought
 # ("who are already facing ...", "Despite the stark reality on the ground") beside its sentence's main clause.
@@ -201,6 +205,11 @@ _CURRENCY = ("$", "\u00a3", "\u20ac")
 _GOES_ON = re.compile(r"[ \t]*\w")  # the clause goes on after a word
 # "so" and "yet" open a quote as conjunctions, to be dropped, except in these phrases ("So far", "yet another").
 _SO_YET_ADVERBIAL = frozenset("far much many long called few little often another again more".split())
+# A quote cut before a conjunction does not end on a word that leans on what follows: a function word, or an adverb
+# that singles out the next clause ("especially" of "..., especially since the alarmists refused ...").
+_LEANS_ON_NEXT = OPEN_ENDED_WORDS | frozenset(
+    "especially particularly notably mainly mostly largely partly chiefly even just only simply precisely".split()
+)
 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -223,7 +232,7 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
         a = words[1].start()
     # A span cut mid-clause ends on its last word of weight: "... emissions" of "... emissions in that same period";
     # one ending where its clause does keeps it ("what it is all about.").
-    while len(words) > 3 and words[-1].group().lower() in OPEN_ENDED_WORDS and _GOES_ON.match(text, words[-1].end()):
+    while len(words) > 3 and words[-1].group().lower() in _LEANS_ON_NEXT and _GOES_ON.match(text, words[-1].end()):
         words.pop()
         b = words[-1].end()
     if text[a - 1 : a] in _CURRENCY:  # a span starts at its first word: "$31,000" keeps its "$"
@@ -248,12 +257,21 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
 
 
 def _quotable_clauses(
-    text: str, start: int, end: int, words: list[tuple[int, int]], max_words: int
+    text: str,
+    start: int,
+    end: int,
+    words: list[tuple[int, int]],
+    max_words: int,
+    in_phrase: Iterable[int] = (),
 ) -> tuple[list[tuple[int, int]], set[int], list[tuple[int, int]]]:
     """The runs of clauses of the sentence ``text[start:end]`` (its ``words``) that may be quoted, where its clauses
-    end, and its quotations of five words or more."""
+    end, and its quotations of five words or more. A conjunction or relative starting at an offset of ``in_phrase``
+    opens no clause."""
+    in_phrase = set(in_phrase)
     punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
-    connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end])]
+    run_ins = [start + m.end() for m in _RUN_IN.finditer(text[start:end])]
+    punctuation += run_ins
+    connectives = [start + m.end() for m in _CONNECTIVE.finditer(text[start:end]) if start + m.end() not in in_phrase]
     # Clauses between punctuation read best; a clause too long to quote whole is also cut before its
     # conjunctions and relatives, so that its words can be quoted rather than only the short clauses beside it.
     spans = _clause_runs(words, sorted({start, *punctuation, *connectives, end}), max_words)
@@ -263,12 +281,14 @@ def _quotable_clauses(
         words, [start, *punctuation], [*(c for c in punctuation if c not in in_list), end]
     )
     # Not a run that ends on a bare conjunction ("... for the EU but": the shorter run, unfinished), nor one
-    # opening inside a clause with "and" or "or", which mostly join noun phrases ("and provoke conflict").
+    # opening inside a clause with "and" or "or", which mostly join noun phrases ("and provoke conflict"), nor one
+    # across two sentences run together.
     spans = [
         (a, b)
         for a, b in spans
         if not _CONNECTIVE_WORD.fullmatch(text[a:b].rsplit(None, 1)[-1])
         and (a in clause_starts or text[a:b].split(None, 1)[0].lower() not in ("and", "or"))
+        and not any(a < c < b for c in run_ins)
     ]
     quoted = [
         (m.start(), m.end()) for m in _QUOTATION.finditer(text, start, end) if len(_WORD.findall(m.group())) >= 5
@@ -312,16 +332,25 @@ _FINITE = frozenset(("VBD", "VBZ", "VBP", "MD"))  # Penn tags of a finite verb
 _REPORTED = frozenset(("ccomp", "xcomp", "parataxis"))  # what a verb of speech reports
 
 
-def _makes_claim(
-    text: str, start: int, end: int, spans: list[tuple[int, int]], doc: Any = None
-) -> np.ndarray:
-    """Whether each span of the sentence ``text[start:end]`` makes a claim of its own: it holds a finite verb (or
-    an imperative, "let's survey Kiev's empty coffers") that does not only report speech with what it reports left
-    outside the span. Not "One of the world's leading energy experts" (no verb) nor "he told the news outlet".
-    Read from ``doc``, the text's spaCy parse, or else from a parse of the sentence alone; all False when the
-    pipeline tags nothing."""
+# Dependents that lean on a head after them: a quote that ends on one ("backed by the entire financial" of "... the
+# entire financial and military might") has cut its phrase in two.
+_LEFT_MODIFIERS = frozenset(
+    "amod det predet poss nummod compound advmod npadvmod quantmod nmod case cc mark aux auxpass neg prep".split()
+)
+
+
+def _sentence_parse(text: str, start: int, end: int, doc: Any = None) -> tuple[Any, int]:
+    """The tokens of the sentence ``text[start:end]`` from ``doc``, the text's spaCy parse, or else from a parse of
+    the sentence alone; and the offset to add to a token's ``idx`` to index ``text``."""
     sentence = doc.char_span(start, end, alignment_mode="expand") if doc is not None else None
-    tokens, offset = (sentence, 0) if sentence is not None else (load_nlp()(text[start:end]), start)
+    return (sentence, 0) if sentence is not None else (load_nlp()(text[start:end]), start)
+
+
+def _makes_claim(tokens: Any, offset: int, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Whether each span of a sentence (its ``tokens`` and their ``offset``, see ``_sentence_parse``) makes a claim of
+    its own: it holds a finite verb (or an imperative, "let's survey Kiev's empty coffers") that does not only report
+    speech with what it reports left outside the span. Not "One of the world's leading energy experts" (no verb) nor
+    "he told the news outlet". All False when the pipeline tags nothing."""
     claims = np.zeros(len(spans), dtype=bool)
     for i, (a, b) in enumerate(spans):
         inside = [t for t in tokens if a <= offset + t.idx < b]
@@ -333,6 +362,17 @@ def _makes_claim(
         reports = [any(c.dep_ in _REPORTED and a <= offset + c.idx < b for c in v.children) for v in verbs]
         claims[i] = any(v.lemma_.lower() not in SPEECH_VERBS or r for v, r in zip(verbs, reports, strict=True))
     return claims
+
+
+def _without_dangling_end(tokens: Any, offset: int, a: int, b: int) -> int:
+    """The end of the span ``[a, b)`` of a sentence (as in ``_makes_claim``) without the words at its end that modify
+    a head after it ("the entire financial" of "the entire financial and military might"), when words remain."""
+    inside = [t for t in tokens if a <= offset + t.idx and offset + t.idx + len(t) <= b]
+    while len(inside) > 3 and inside[-1].dep_ in _LEFT_MODIFIERS and offset + inside[-1].head.idx >= b:
+        inside.pop()
+    while len(inside) > 3 and inside[-1].is_punct:
+        inside.pop()
+    return offset + inside[-1].idx + len(inside[-1]) if len(inside) > 3 else b
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -1251,19 +1291,33 @@ class NarrativeModel:
         words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
         if len(words) <= max_words:
             return _tidy_quote(text, (words[0][0], words[-1][1])) if words else (start, end)
-        spans, clause_ends, quoted = _quotable_clauses(text, start, end, words, max_words)
+        tokens, offset = _sentence_parse(text, start, end, doc)
+        # "that" or "since" as a determiner or a preposition ("from that portion", "since the 18th century") opens
+        # a phrase, not a clause.
+        in_phrase = {offset + t.idx for t in tokens if t.dep_ in ("det", "prep") and _CONNECTIVE_WORD.fullmatch(t.text)}
+        spans, clause_ends, quoted = _quotable_clauses(text, start, end, words, max_words, in_phrase)
         w = self._row(label)
         if w is None:
             return _tidy_quote(text, spans[0])
         gain = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
         score = gain * _reading_weights(text, spans, clause_ends, quoted)
-        claims = _makes_claim(text, start, end, spans, doc)
+        claims = _makes_claim(tokens, offset, spans)
+        if not claims.any():
+            # No clause that fits makes a claim, but a longer one may ("It would be useful to think about the reasons
+            # for ... [30 words]," said Andrey Ledenev, minister-counsellor ...): its first words can be quoted.
+            starts = {a for a, _ in spans}
+            opens = [i for i, (a, _) in enumerate(words) if i == 0 or a in starts]
+            windows = [(words[i][0], words[min(i + max_words, len(words)) - 1][1]) for i in opens]
+            if (window_claims := _makes_claim(tokens, offset, windows)).any():
+                spans = [span for span, claim in zip(windows, window_claims, strict=True) if claim]
+                score = np.asarray(self.vectorizer.transform([text[a:b] for a, b in spans]) @ w).ravel()
+                claims = np.ones(len(spans), dtype=bool)
         if claims.any():  # a clause of weight for the label can still be a bare noun phrase or an attribution
             score[~claims] = -np.inf
         a, b = spans[int(np.argmax(score))]
         if b not in clause_ends and len(words) <= max_words + LONG_SENTENCE_SLACK:
             a, b = words[0][0], words[-1][1]
-        return _tidy_quote(text, (a, b))
+        return _tidy_quote(text, (a, _without_dangling_end(tokens, offset, a, b)))
 
     def explain(
         self,
