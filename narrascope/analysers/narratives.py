@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -262,12 +262,11 @@ def _quotable_clauses(
     end: int,
     words: list[tuple[int, int]],
     max_words: int,
-    in_phrase: Iterable[int] = (),
+    in_phrase: Container[int] = (),
 ) -> tuple[list[tuple[int, int]], set[int], list[tuple[int, int]]]:
     """The runs of clauses of the sentence ``text[start:end]`` (its ``words``) that may be quoted, where its clauses
     end, and its quotations of five words or more. A conjunction or relative starting at an offset of ``in_phrase``
     opens no clause."""
-    in_phrase = set(in_phrase)
     punctuation = [start + m.end() for m in _CLAUSE.finditer(text[start:end])]
     run_ins = [start + m.end() for m in _RUN_IN.finditer(text[start:end])]
     punctuation += run_ins
@@ -1292,8 +1291,8 @@ class NarrativeModel:
         if len(words) <= max_words:
             return _tidy_quote(text, (words[0][0], words[-1][1])) if words else (start, end)
         tokens, offset = _sentence_parse(text, start, end, doc)
-        # "that" or "since" as a determiner or a preposition ("from that portion", "since the 18th century") opens
-        # a phrase, not a clause.
+        # A conjunction or relative word used as a determiner or a preposition opens a phrase, not a clause ("from that
+        # portion", "since the 18th century", "because of").
         in_phrase = {offset + t.idx for t in tokens if t.dep_ in ("det", "prep") and _CONNECTIVE_WORD.fullmatch(t.text)}
         spans, clause_ends, quoted = _quotable_clauses(text, start, end, words, max_words, in_phrase)
         w = self._row(label)
