@@ -435,9 +435,10 @@ def test_explanation_quotes_are_whole_clauses() -> None:
     assert period[slice(*nar._tidy_quote(period, cut))] == "the entities were responsible for half of the emissions"
     whole = (period.index("what"), period.index("about") + len("about"))
     assert nar._tidy_quote(period, whole) == whole
-    # ... nor on an adverb that singles out the clause it was cut from.
+    # ... nor, read from the parse, on an adverb that singles out the clause it was cut from.
     especially = "Critics see how pointless this proposal is, especially since its authors fly in private jets."
-    cut = (0, especially.index(" since"))
+    tokens, offset = nar._sentence_parse(especially, 0, len(especially))
+    cut = (0, nar._without_dangling_end(tokens, offset, 0, especially.index(" since")))
     assert especially[slice(*nar._tidy_quote(especially, cut))] == "Critics see how pointless this proposal is"
     outlets = "the outlets that run its stories every day"
     start = outlets.index("that")

@@ -205,11 +205,6 @@ _CURRENCY = ("$", "\u00a3", "\u20ac")
 _GOES_ON = re.compile(r"[ \t]*\w")  # the clause goes on after a word
 # "so" and "yet" open a quote as conjunctions, to be dropped, except in these phrases ("So far", "yet another").
 _SO_YET_ADVERBIAL = frozenset("far much many long called few little often another again more".split())
-# A quote cut before a conjunction does not end on a word that leans on what follows: a function word, or an adverb
-# that singles out the next clause ("especially" of "..., especially since the alarmists refused ...").
-_LEANS_ON_NEXT = OPEN_ENDED_WORDS | frozenset(
-    "especially particularly notably mainly mostly largely partly chiefly even just only simply precisely".split()
-)
 
 
 def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -232,7 +227,7 @@ def _tidy_quote(text: str, span: tuple[int, int]) -> tuple[int, int]:
         a = words[1].start()
     # A span cut mid-clause ends on its last word of weight: "... emissions" of "... emissions in that same period";
     # one ending where its clause does keeps it ("what it is all about.").
-    while len(words) > 3 and words[-1].group().lower() in _LEANS_ON_NEXT and _GOES_ON.match(text, words[-1].end()):
+    while len(words) > 3 and words[-1].group().lower() in OPEN_ENDED_WORDS and _GOES_ON.match(text, words[-1].end()):
         words.pop()
         b = words[-1].end()
     if text[a - 1 : a] in _CURRENCY:  # a span starts at its first word: "$31,000" keeps its "$"
