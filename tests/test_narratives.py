@@ -529,13 +529,22 @@ def test_an_explanation_quote_makes_a_claim(monkeypatch: pytest.MonkeyPatch) -> 
         spans = nar._quotable_clauses(since, 0, len(since), words, 10, in_phrase)[0]
         assert any(a == cut for a, _ in spans) is cut_there
 
-    # A quote does not end on words that modify a head after its end (nor, once tidied, on a preposition).
+    # A quote does not end on words that modify a head after its end, nor on a subject whose verb comes after it,
+    # nor on a word whose object it leaves out ("backed" without "by ..."); unless that would cut off half its words.
+    def tidied(sentence: str, cut: str) -> str:
+        tokens, offset = nar._sentence_parse(sentence, 0, len(sentence))
+        end = nar._without_dangling_end(tokens, offset, 0, sentence.index(cut))
+        return sentence[slice(*nar._tidy_quote(sentence, (0, end)))]
+
     backed = "Russia humbles the war machine backed by the entire financial and military might of the US."
+    assert tidied(backed, " and military") == "Russia humbles the war machine"
     tokens, offset = nar._sentence_parse(backed, 0, len(backed))
-    end = nar._without_dangling_end(tokens, offset, 0, backed.index(" and military"))
-    assert backed[slice(*nar._tidy_quote(backed, (0, end)))] == "Russia humbles the war machine backed"
     whole = len(backed) - 1
     assert nar._without_dangling_end(tokens, offset, 0, whole) == whole
+    vehicles = "We were told they would be the future of clean transport, but electric vehicles have been a disaster."
+    assert tidied(vehicles, " have been") == "We were told they would be the future of clean transport"
+    bears = "Is it a coincidence that a report on the results of a study of polar bears came out before the summit?"
+    assert tidied(bears, " came out") == bears[: bears.index(" came out")]
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:

@@ -327,10 +327,16 @@ _REPORTED = frozenset(("ccomp", "xcomp", "parataxis"))  # what a verb of speech 
 
 
 # Dependents that lean on a head after them: a quote that ends on one ("backed by the entire financial" of "... the
-# entire financial and military might") has cut its phrase in two.
+# entire financial and military might") has cut its phrase in two; so has one ending on a subject whose verb comes
+# after it ("..., but electric vehicles" of "... but electric vehicles have been a disaster").
 _LEFT_MODIFIERS = frozenset(
-    "amod det predet poss nummod compound advmod npadvmod quantmod nmod case cc mark aux auxpass neg prep".split()
+    "amod det predet poss nummod compound advmod npadvmod quantmod nmod case cc mark aux auxpass neg prep"
+    " nsubj nsubjpass csubj csubjpass expl".split()
 )
+# What a word needs after it to be whole: a quote that ends on a verb, preposition or copula with its object or
+# complement cut off ("... the Ukrainian war machine backed" of "... backed by the entire financial ... might") ends
+# before that word.
+_COMPLEMENTS = frozenset("dobj pobj agent attr acomp dative oprd pcomp".split())
 
 
 def _sentence_parse(text: str, start: int, end: int, doc: Any = None) -> tuple[Any, int]:
@@ -359,14 +365,23 @@ def _makes_claim(tokens: Any, offset: int, spans: list[tuple[int, int]]) -> np.n
 
 
 def _without_dangling_end(tokens: Any, offset: int, a: int, b: int) -> int:
-    """The end of the span ``[a, b)`` of a sentence (as in ``_makes_claim``) without the words at its end that modify
-    a head after it ("the entire financial" of "the entire financial and military might"), when words remain."""
+    """The end of the span ``[a, b)`` of a sentence (as in ``_makes_claim``) without the words at its end that lean on
+    a word after it ("the entire financial" of "the entire financial and military might") or need one ("backed" of
+    "backed by ..."), when at least half of its words and four remain."""
     inside = [t for t in tokens if a <= offset + t.idx and offset + t.idx + len(t) <= b]
-    while len(inside) > 3 and inside[-1].dep_ in _LEFT_MODIFIERS and offset + inside[-1].head.idx >= b:
+    keep = max(4, (len(inside) + 1) // 2)
+
+    def dangles(t: Any) -> bool:  # ``t`` ends the span: does its phrase lean on a word after it, or need one?
+        if any(c.dep_ in _COMPLEMENTS and c.i > t.i for c in t.children):
+            return True
+        phrase = t  # the head of t's phrase within the span ("government" for the "'s" of "the government's")
+        while inside[0].i <= phrase.head.i < t.i and phrase.head.i != phrase.i:
+            phrase = phrase.head
+        return phrase.dep_ in _LEFT_MODIFIERS and phrase.head.i > t.i
+
+    while len(inside) > 3 and (inside[-1].is_punct or dangles(inside[-1])):
         inside.pop()
-    while len(inside) > 3 and inside[-1].is_punct:
-        inside.pop()
-    return offset + inside[-1].idx + len(inside[-1]) if len(inside) > 3 else b
+    return offset + inside[-1].idx + len(inside[-1]) if len(inside) >= keep else b
 
 
 def split_sentences(text: str) -> list[Sentence]:
