@@ -326,10 +326,10 @@ _FINITE = frozenset(("VBD", "VBZ", "VBP", "MD"))  # Penn tags of a finite verb
 _REPORTED = frozenset(("ccomp", "xcomp", "parataxis"))  # what a verb of speech reports
 
 
-# Dependents that lean on a head after them: a quote that ends on one ("backed by the entire financial" of "... the
-# entire financial and military might") has cut its phrase in two; so has one ending on a subject whose verb comes
-# after it ("..., but electric vehicles" of "... but electric vehicles have been a disaster").
-_LEFT_MODIFIERS = frozenset(
+# Dependents that lean on a head after them, modifiers and subjects: a quote that ends on one ("backed by the entire
+# financial" of "... the entire financial and military might"; "..., but electric vehicles" of "... but electric
+# vehicles have been a disaster") has cut its phrase in two.
+_LEANS_ON_HEAD = frozenset(
     "amod det predet poss nummod compound advmod npadvmod quantmod nmod case cc mark aux auxpass neg prep"
     " nsubj nsubjpass csubj csubjpass expl".split()
 )
@@ -377,7 +377,7 @@ def _without_dangling_end(tokens: Any, offset: int, a: int, b: int) -> int:
         phrase = t  # the head of t's phrase within the span ("government" for the "'s" of "the government's")
         while inside[0].i <= phrase.head.i < t.i and phrase.head.i != phrase.i:
             phrase = phrase.head
-        return phrase.dep_ in _LEFT_MODIFIERS and phrase.head.i > t.i
+        return phrase.dep_ in _LEANS_ON_HEAD and phrase.head.i > t.i
 
     while len(inside) > 3 and (inside[-1].is_punct or dangles(inside[-1])):
         inside.pop()
