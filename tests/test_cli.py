@@ -150,6 +150,13 @@ def test_predict_semeval2025_st2_with_a_chosen_model(tmp_path):
                               "--model", str(tmp_path / "tiny")])
     assert res.exit_code == 0, res.output
     assert len(out.read_text(encoding="utf-8").splitlines()) == len(ds.ids)
+    assert "share of documents with a narrative" in res.stderr and "estimated from the folder" in res.stderr
+    res = runner.invoke(app, ["predict", "semeval2025-st2", str(train / "raw-documents"), "--out", str(out),
+                              "--narrative-share", "trained"])
+    assert res.exit_code == 0 and "share of documents" not in res.stderr
+    res = runner.invoke(app, ["predict", "semeval2025-st2", str(train / "raw-documents"), "--out", str(out),
+                              "--narrative-share", "1.5"])
+    assert res.exit_code == 2 and "between 0 and 1" in res.output
     res = runner.invoke(app, ["predict", "semeval2025-st2", str(train / "raw-documents"), "--out", str(out),
                               "--model", str(tmp_path / "nowhere")])
     assert res.exit_code == 2 and "not a narratives model" in res.stderr and "narrascope train narratives" in res.stderr

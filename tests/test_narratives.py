@@ -229,6 +229,32 @@ def test_expected_f1_decoder_chooses_other_when_it_is_the_better_bet() -> None:
     assert pc[1, -1] and pf[1, -1] and pc[1].sum() == pf[1].sum() == 1
 
 
+def test_a_batch_share_of_narrative_articles_is_estimated_and_reweights_the_gate() -> None:
+    """Calibrated P(narrative) of a model trained where 57% of the articles carry a narrative, for batches where
+    90% and 20% do: the estimate finds the batch's share; a lone article stays near the training share."""
+    rng = np.random.default_rng(0)
+    trained = 0.57
+
+    def batch(share: float, n: int) -> np.ndarray:
+        y = rng.random(n) < share
+        x = rng.normal(np.where(y, 1.0, -1.0), 1.0)  # a score whose likelihood ratio is exp(2x)
+        odds = trained / (1 - trained) * np.exp(2 * x)
+        return odds / (1 + odds)
+
+    for share in (0.9, 0.2):
+        p = batch(share, 4000)
+        assert nar.estimate_narrative_share(p, trained, prior_articles=0) == pytest.approx(share, abs=0.03)
+        assert nar.estimate_narrative_share(p, trained) == pytest.approx(share, abs=0.03)  # 10 articles weigh little
+    lone = nar.estimate_narrative_share(np.array([0.9]), trained)
+    assert trained < lone < 0.65  # one article does not make a batch
+    assert nar.estimate_narrative_share(np.array([0.9]), trained, prior_articles=0) > 0.99  # plain EM would
+    p = np.array([0.2, 0.5, 0.8])
+    assert np.allclose(nar.reweighted(p, trained, trained), p)
+    assert (nar.reweighted(p, trained, 0.9) > p).all() and (nar.reweighted(p, trained, 0.2) < p).all()
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        nar.reweighted(p, trained, 1.0)
+
+
 def test_a_fine_label_every_article_of_its_parent_has_gets_a_constant_head() -> None:
     """In this made-up training set each coarse label comes with one fine label only (for "Blaming farmers",
     its catch-all), so no logistic head can be fitted for them: they get constant heads, and the decoder
@@ -720,9 +746,10 @@ def test_analyser_uses_parsed_sentences() -> None:
 
 
 def test_predict_submissions(tmp_path: Path) -> None:
-    n = predict_st2(TRAIN / "raw-documents", tmp_path / "st2.txt")
+    report = predict_st2(TRAIN / "raw-documents", tmp_path / "st2.txt")
     lines = (tmp_path / "st2.txt").read_text().splitlines()
-    assert n == len(lines) == 8
+    assert report["documents"] == len(lines) == 8
+    assert report["estimated"] and report["trained_share"] == 0.571 and 0 < report["narrative_share"] < 1
     tax = load_taxonomy()
     for line in lines:
         doc, coarse, fine = line.split("\t")
@@ -735,6 +762,30 @@ def test_predict_submissions(tmp_path: Path) -> None:
     assert all(len(r) == 4 and 0 < len(r[3].split()) <= 80 for r in rows)
 
 
+def test_predict_decodes_for_the_share_of_narrative_articles_it_is_given(tmp_path: Path) -> None:
+    def others(share: float | None) -> int:
+        report = predict_st2(TRAIN / "raw-documents", tmp_path / "st2.txt", narrative_share=share)
+        assert report["narrative_share"] == share and not report["estimated"]
+        return sum(line.endswith("\tOther\tOther") for line in (tmp_path / "st2.txt").read_text().splitlines())
+
+    assert others(0.999) == 0  # nearly every article carries a narrative: none is "Other"
+    assert others(0.001) == 8
+    assert others(0.2) >= others(None) >= others(0.9)
+    model = nar.load_model()
+    S = model.scores(["Kyiv\n\nThe puppet regime in Kyiv."])
+    with pytest.raises(ValueError, match="unknown share of narrative articles 'most'"):
+        model.resolve_share(S, "most")  # type: ignore[arg-type]
+    old = NarrativeModel.load(nar.MODEL_DIR)
+    old.meta.pop("narrative_share")
+    with pytest.raises(ValueError, match="retrain it"):
+        old.predict(["Kyiv"], narrative_share="auto")
+    assert old.predict(["Kyiv"])  # a model saved before the share was recorded predicts as trained
+    thresholds = NarrativeModel.load(nar.MODEL_DIR)
+    thresholds.config = NarrativeConfig(decoder="thresholds", embeddings=True, doc_sentences=3, embed_C=1.0)
+    with pytest.raises(ValueError, match="expected_f1 decoder"):
+        thresholds.predict(["Kyiv"], narrative_share=0.9)
+
+
 def test_predict_names_every_unreadable_document_and_reads_other_encodings(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -745,7 +796,7 @@ def test_predict_names_every_unreadable_document_and_reads_other_encodings(tmp_p
         predict_st2(docs, tmp_path / "st2.txt")
     assert not (tmp_path / "st2.txt").exists()
     (docs / "b.txt").unlink()
-    assert predict_st2(docs, tmp_path / "st2.txt", encoding="cp1252") == 2
+    assert predict_st2(docs, tmp_path / "st2.txt", encoding="cp1252")["documents"] == 2
     rows = dict(line.split("\t", 1) for line in (tmp_path / "st2.txt").read_text().splitlines())
     assert rows["c.txt"] == "Other\tOther"  # an empty document is kept, and has no narrative
     assert read_documents(docs, "cp1252")["a.txt"].endswith("caf\u00e9 talk.")

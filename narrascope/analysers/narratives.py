@@ -31,7 +31,7 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -113,6 +113,9 @@ EVIDENCE_POOL = 60  # sentences read for their meaning at most; in a longer arti
 # Evidence is ranked by closeness in meaning to the label plus this weight times the sentence's TF-IDF push for it,
 # each standardised over the article's sentences (chosen leave-one-article-out on bench/gold/evidence_t10_en_30).
 EVIDENCE_TFIDF_WEIGHT = 0.25
+# A batch's share of narrative articles is estimated as if it held this many more articles at the training share
+# (chosen on folds of the training data resampled to other shares: bench/bench_narratives_shift.py).
+SHARE_PRIOR_ARTICLES = 10.0
 
 
 DECODERS = ("expected_f1", "thresholds")
@@ -851,6 +854,30 @@ def choose_expected_f1(
     return np.concatenate([ch, other[:, None]], 1), np.concatenate([chf, other[:, None]], 1)
 
 
+def reweighted(p_narrative: np.ndarray, trained: float, share: float) -> np.ndarray:
+    """P(narrative), calibrated where ``trained`` of the articles carry a narrative, for a batch where ``share``
+    of them do (Bayes' rule with the new prior)."""
+    if not 0 < share < 1:
+        raise ValueError(f"the share of narrative articles must lie strictly between 0 and 1, not {share}")
+    a = share / trained * p_narrative
+    return a / (a + (1 - share) / (1 - trained) * (1 - p_narrative))
+
+
+def estimate_narrative_share(
+    p_narrative: np.ndarray, trained: float, prior_articles: float = SHARE_PRIOR_ARTICLES
+) -> float:
+    """The share of narrative articles in a batch, from its calibrated P(narrative): EM (Saerens et al., 2002),
+    counting ``prior_articles`` more articles at the training share, so a small batch stays near it."""
+    share, n = trained, len(p_narrative)
+    for _ in range(1000):
+        new = (reweighted(p_narrative, trained, share).sum() + prior_articles * trained) / (n + prior_articles)
+        new = float(np.clip(new, 0.001, 0.999))
+        if abs(new - share) < 1e-7:
+            return new
+        share = new
+    return share
+
+
 def _f1_rows(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Per-article F1 of boolean label matrices."""
     denom = gold.sum(1) + pred.sum(1)
@@ -1006,7 +1033,8 @@ class NarrativeModel:
                 self.thresholds = tune_thresholds(oof, Yc[:n], Yf[:n], self.space, cfg)
             else:
                 self.calibration = fit_calibration(oof, Yc[:n], Yf[:n], self.space, cfg)
-        self.meta.update(trained_on=n, date=time.strftime("%Y-%m-%d"))
+        narrative = float(np.mean([c != [self.taxonomy.other] for c in coarse]))
+        self.meta.update(trained_on=n, narrative_share=round(narrative, 4), date=time.strftime("%Y-%m-%d"))
         if extra is not None:
             self.meta.update(other_language_articles=len(extra.coarse))
         return self
@@ -1108,15 +1136,54 @@ class NarrativeModel:
             doc_vectors = self.config.vectors(texts)
         return self._score(X, doc_vectors, self.heads, self.emb_heads)
 
-    def predict(self, texts: Sequence[str], doc_vectors: np.ndarray | None = None) -> list[Prediction]:
-        return self.decisions(self.scores(texts, doc_vectors))
+    def predict(
+        self,
+        texts: Sequence[str],
+        doc_vectors: np.ndarray | None = None,
+        narrative_share: float | Literal["auto"] | None = None,
+    ) -> list[Prediction]:
+        """Labels of each article. ``narrative_share``: the share of the batch's articles that carry a narrative,
+        if it differs from the training articles' (``None``); ``"auto"`` estimates it from the batch
+        (``estimate_share``)."""
+        S = self.scores(texts, doc_vectors)
+        return self.decisions(S, self.resolve_share(S, narrative_share))
 
-    def decisions(self, S: ScoreMatrix) -> list[Prediction]:
+    def resolve_share(self, S: ScoreMatrix, narrative_share: float | Literal["auto"] | None) -> float | None:
+        """The share of narrative articles to decode a batch with: ``"auto"`` is estimated from it."""
+        if isinstance(narrative_share, str):
+            if narrative_share != "auto":
+                raise ValueError(f"unknown share of narrative articles {narrative_share!r}: give 'auto' or a number")
+            return self.estimate_share(S)
+        return narrative_share
+
+    @property
+    def trained_share(self) -> float:
+        """The share of the training articles that carry a narrative: the prior P(narrative) is calibrated to."""
+        if "narrative_share" not in self.meta:
+            raise ValueError(
+                "this narratives model does not record the share of narrative articles it was trained on (it was "
+                "saved before 2026-11-25): retrain it (narrascope train narratives), or predict without a share"
+            )
+        return float(self.meta["narrative_share"])
+
+    def estimate_share(self, S: ScoreMatrix) -> float:
+        """The share of narrative articles in a batch of scored articles (``estimate_narrative_share``)."""
+        if self.config.decoder != "expected_f1" or not self.config.gate:
+            raise ValueError("a batch's share of narrative articles needs the gate and the expected_f1 decoder")
+        p_narrative = probabilities(S, self.calibration, self.space, self.config)[0]
+        return estimate_narrative_share(p_narrative, self.trained_share)
+
+    def decisions(self, S: ScoreMatrix, narrative_share: float | None = None) -> list[Prediction]:
         """Labels and their scores: calibrated probabilities with the expected-F1 decoder (a fine label's is
-        P(parent) x P(label | parent)), the heads' probabilities with thresholds."""
+        P(parent) x P(label | parent)), the heads' probabilities with thresholds. A ``narrative_share`` other
+        than the training articles' re-weights P(narrative) (expected-F1 decoder only)."""
         sp, other, cfg = self.space, self.taxonomy.other, self.config
+        if narrative_share is not None and cfg.decoder != "expected_f1":
+            raise ValueError("a share of narrative articles needs calibrated probabilities: the expected_f1 decoder")
         if cfg.decoder == "expected_f1":
             p_narrative, qc, qf = probabilities(S, self.calibration, sp, cfg)
+            if narrative_share is not None and cfg.gate:
+                p_narrative = reweighted(p_narrative, self.trained_share, narrative_share)
             pc, pf = choose_expected_f1(p_narrative, qc, qf)
         else:
             pc, pf = decide(S, self.thresholds, sp, cfg)
@@ -1648,19 +1715,32 @@ def _predict_dir(
 
 
 def predict_st2(
-    docs_dir: str | Path, out_file: str | Path, model_dir: str | Path | None = None, encoding: str = "utf-8"
-) -> int:
-    """Write the subtask-2 submission for a folder of documents; returns the number of documents."""
+    docs_dir: str | Path,
+    out_file: str | Path,
+    model_dir: str | Path | None = None,
+    encoding: str = "utf-8",
+    narrative_share: float | Literal["auto"] | None = "auto",
+) -> dict[str, Any]:
+    """Write the subtask-2 submission for a folder of documents. ``narrative_share``: the share of the folder's
+    documents that carry a narrative; ``"auto"`` estimates it from the folder, ``None`` keeps the training
+    articles' (``NarrativeModel.predict``). Returns the number of documents and the shares."""
     from ..evaluate.semeval2025 import NarrativeRecord, write_st2
 
     model, docs = _predict_dir(docs_dir, model_dir, encoding)
     ids = list(docs)
     tax = model.taxonomy
+    S = model.scores([docs[i] for i in ids])
+    share = model.resolve_share(S, narrative_share)
     records = [
         NarrativeRecord(i, [tax.parent(f) for f in p.fine], p.fine)
-        for i, p in zip(ids, model.predict([docs[i] for i in ids]), strict=True)
+        for i, p in zip(ids, model.decisions(S, share), strict=True)
     ]
-    return write_st2(out_file, records)
+    return {
+        "documents": write_st2(out_file, records),
+        "narrative_share": share,
+        "trained_share": model.meta.get("narrative_share"),
+        "estimated": narrative_share == "auto",
+    }
 
 
 def predict_st3(
