@@ -27,10 +27,13 @@ from typing import Any
 import numpy as np
 
 from narrascope.analysers.narratives import (
+    CLOSENESS_SENTENCES,
+    CLOSENESS_TOP,
     MPNET_CONFIG,
     ExtraArticles,
     NarrativeAnalyser,
     NarrativeConfig,
+    article_features,
     cross_validate,
     default_model_path,
     load_model,
@@ -50,45 +53,53 @@ SHIPPED = (
     if (ROOT / "narrascope" / "models" / "narratives" / "model.json").is_file()
     else NarrativeConfig()
 )
+# The rows below but "full" change one thing of the default model as it was before the label closeness (2026-11-25),
+# which is how their figures were measured ("no_closeness" is that model).
+BEFORE_CLOSENESS = replace(SHIPPED, closeness_coarse=0.0, closeness_fine=0.0)
 ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
     "full": ("shipped configuration", SHIPPED),
-    "tfidf_only": ("the TF-IDF heads alone (the default model before 2026-11-24)", replace(SHIPPED, embeddings=False)),
+    "tfidf_only": (
+        "the TF-IDF heads alone (the default model before 2026-11-24)",
+        replace(BEFORE_CLOSENESS, embeddings=False),
+    ),
     "thresholds": (
         "global thresholds tuned by grid search instead of the expected-F1 decoder (the default model before "
         "2026-11-24)",
-        replace(SHIPPED, decoder="thresholds"),
+        replace(BEFORE_CLOSENESS, decoder="thresholds"),
     ),
-    "no_gate": ("without the 'Other' gate", replace(SHIPPED, gate=False)),
-    "no_topic": ("without the topic gate", replace(SHIPPED, topic=False)),
-    "no_gates": ("without both gates", replace(SHIPPED, gate=False, topic=False)),
-    "no_hierarchy": ("fine labels not restricted to predicted coarse", replace(SHIPPED, hierarchy=False)),
+    "no_gate": ("without the 'Other' gate", replace(BEFORE_CLOSENESS, gate=False)),
+    "no_topic": ("without the topic gate", replace(BEFORE_CLOSENESS, topic=False)),
+    "no_gates": ("without both gates", replace(BEFORE_CLOSENESS, gate=False, topic=False)),
+    "no_hierarchy": ("fine labels not restricted to predicted coarse", replace(BEFORE_CLOSENESS, hierarchy=False)),
     "no_definitions": (
         "without label definitions as training documents",
-        replace(SHIPPED, definitions=False),
+        replace(BEFORE_CLOSENESS, definitions=False),
     ),
     "embeddings": (
         "+ MiniLM document-vector heads over the first 80 sentences, C=10 (ensemble)",
-        replace(SHIPPED, embeddings=True, doc_sentences=80, embed_C=None),
+        replace(BEFORE_CLOSENESS, embeddings=True, doc_sentences=80, embed_C=None),
     ),
     "minilm15": (
         "+ MiniLM document-vector heads over the first 15 sentences, C=1 (the mpnet model's settings)",
-        replace(SHIPPED, embeddings=True, doc_sentences=15, embed_C=1.0),
+        replace(BEFORE_CLOSENESS, embeddings=True, doc_sentences=15, embed_C=1.0),
     ),
     "minilm5": (
         "+ MiniLM document-vector heads over the first 5 sentences, C=1",
-        replace(SHIPPED, embeddings=True, doc_sentences=5, embed_C=1.0),
+        replace(BEFORE_CLOSENESS, embeddings=True, doc_sentences=5, embed_C=1.0),
     ),
     "minilm3": (
         "+ MiniLM document-vector heads over the first 3 sentences, C=1",
-        replace(SHIPPED, embeddings=True, doc_sentences=3, embed_C=1.0),
+        replace(BEFORE_CLOSENESS, embeddings=True, doc_sentences=3, embed_C=1.0),
     ),
     "use_m3": (
         "+ multilingual USE-m3 document-vector heads (first 15 sentences, C=1)",
-        replace(SHIPPED, embeddings=True, encoder="use-m3", doc_sentences=15, embed_C=1.0),
+        replace(BEFORE_CLOSENESS, embeddings=True, encoder="use-m3", doc_sentences=15, embed_C=1.0),
     ),
     "use_m3_languages": (
         "+ USE-m3 heads that also learn from the BG/HI/PT/RU articles",
-        replace(SHIPPED, embeddings=True, encoder="use-m3", doc_sentences=15, embed_C=1.0, other_languages=True),
+        replace(
+            BEFORE_CLOSENESS, embeddings=True, encoder="use-m3", doc_sentences=15, embed_C=1.0, other_languages=True
+        ),
     ),
     "mpnet": (
         "+ all-mpnet-base-v2 document-vector heads (first 15 sentences, C=1), the gate's also over the article's "
@@ -103,10 +114,15 @@ ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
         "+ all-mpnet-base-v2 document-vector heads (first 15 sentences, C=1), without the slant",
         replace(MPNET_CONFIG, slant=""),
     ),
-    "C3": ("stronger regularisation, C=3", replace(SHIPPED, C=3.0)),
-    "C30": ("weaker regularisation, C=30", replace(SHIPPED, C=30.0)),
-    "unbalanced": ("heads without class balancing", replace(SHIPPED, class_weight=None)),
-    "unigrams": ("word unigrams only", replace(SHIPPED, ngram_max=1)),
+    "no_closeness": (
+        "without the article's closeness to each label's definition and examples (the default model before "
+        "2026-11-25)",
+        BEFORE_CLOSENESS,
+    ),
+    "C3": ("stronger regularisation, C=3", replace(BEFORE_CLOSENESS, C=3.0)),
+    "C30": ("weaker regularisation, C=30", replace(BEFORE_CLOSENESS, C=30.0)),
+    "unbalanced": ("heads without class balancing", replace(BEFORE_CLOSENESS, class_weight=None)),
+    "unigrams": ("word unigrams only", replace(BEFORE_CLOSENESS, ngram_max=1)),
 }
 PUBLISHED = [
     ("2nd place, EN test (zero-shot GPT-4o-mini)", 0.55, 0.43),
@@ -116,12 +132,13 @@ PUBLISHED = [
 
 def doc_vectors(cfg: NarrativeConfig, texts: list[str]) -> np.ndarray:
     """Document vectors, cached in ~/.cache/narrascope (derived numbers only, no text)."""
-    parts = [cfg.encoder, str(cfg.doc_sentences), *([f"slant={cfg.slant}"] if cfg.slant else []), *texts]
+    closeness = [f"closeness={CLOSENESS_SENTENCES},{CLOSENESS_TOP}"] if cfg.closeness else []
+    parts = [cfg.encoder, str(cfg.doc_sentences), *([f"slant={cfg.slant}"] if cfg.slant else []), *closeness, *texts]
     key = hashlib.sha1("\0".join(parts).encode()).hexdigest()[:16]
     cache = Path.home() / ".cache" / "narrascope" / f"bench_narratives_vectors_{key}.npy"
     if cache.is_file():
         return np.load(cache)
-    vecs = cfg.vectors(texts)
+    vecs = article_features(cfg, texts)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, vecs)
     return vecs

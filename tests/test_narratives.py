@@ -6,6 +6,7 @@ Fixtures under tests/fixtures/narratives are made up; the seed articles are in e
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,37 @@ def test_tiny_model_fit_save_load(tmp_path: Path) -> None:
     preds = loaded.predict(texts)
     assert all(p.fine and p.coarse for p in preds)
     assert PUPPET in preds[ds.ids.index("T_URW_1.txt")].fine
+
+
+def test_closeness_to_a_label_follows_its_definition_and_moves_its_score(tmp_path: Path) -> None:
+    tax = load_taxonomy()
+    space = nar.LabelSpace(tax)
+    targets = nar.closeness_targets(tax, "minilm-int8")
+    columns = [*space.coarse, *space.fine]
+    assert targets.n_columns == len(columns)
+    assert f"{tax.parent(PUPPET)}: Other" not in [columns[j] for j in targets.columns]  # catch-alls have no texts
+    text = "Kyiv obeys Washington\n\nThe government in Kyiv is a puppet of the West, which pulls its strings."
+    weather = "Weather\n\nRain is expected on Sunday in the north."
+    closeness = nar.label_closeness([text, weather], targets, "minilm-int8")
+    puppet = columns.index(PUPPET)
+    assert closeness[0, puppet] > np.median(closeness[0, len(space.coarse) :])
+    assert closeness[0, puppet] > closeness[1, puppet]
+    ds = load_dataset(TRAIN)
+    texts = [ds.texts[i] for i in ds.ids]
+    cfg = NarrativeConfig(min_df=1, inner_folds=2, embeddings=True, doc_sentences=3, closeness_coarse=0.5,
+                          closeness_fine=0.25)
+    model = NarrativeModel(config=cfg).fit(
+        texts, [ds.labels[i].coarse for i in ds.ids], [ds.labels[i].fine for i in ds.ids]
+    )
+    model.save(tmp_path / "m")
+    loaded = NarrativeModel.load(tmp_path / "m")
+    assert np.allclose(model.scores(texts).fine, loaded.scores(texts).fine, atol=1e-2)
+    unmoved = NarrativeModel.load(tmp_path / "m")
+    unmoved.config = replace(cfg, closeness_fine=0.0)
+    assert not np.allclose(unmoved.scores(texts).fine, loaded.scores(texts).fine)
+    other = [["Other"]] * len(texts)
+    with pytest.raises(ValueError, match="one language"):
+        NarrativeModel(config=replace(cfg, embeddings=False)).fit(texts, other, other)
 
 
 def test_expected_f1_label_sets_hand_computed() -> None:
@@ -575,7 +607,8 @@ def test_an_explanation_quote_makes_a_claim(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:
     """The default model averages its TF-IDF heads with heads over MiniLM vectors of the first three
-    sentences, cut by ``split_sentences`` as in training, whatever sentences the parse gave the article."""
+    sentences, cut by ``split_sentences`` as in training, and reads its closeness to the labels from
+    ``reading_sentences``, whatever sentences the parse gave the article."""
     model = nar.load_model(str(nar.MODEL_DIR))
     assert model.config == nar.DEFAULT_CONFIG and model.emb_heads
     assert nar.default_model_path("minilm") == nar.default_model_path("tfidf") == nar.MODEL_DIR
@@ -768,9 +801,9 @@ def test_predict_decodes_for_the_share_of_narrative_articles_it_is_given(tmp_pat
         assert report["narrative_share"] == share and not report["estimated"]
         return sum(line.endswith("\tOther\tOther") for line in (tmp_path / "st2.txt").read_text().splitlines())
 
-    assert others(0.999) == 0  # nearly every article carries a narrative: none is "Other"
-    assert others(0.001) == 8
-    assert others(0.2) >= others(None) >= others(0.9)
+    assert others(0.001) == 8  # next to no article carries a narrative: all are "Other"
+    assert 8 > others(0.2) >= others(None) >= others(0.9) >= others(0.999)
+    assert others(0.999) < others(None)
     model = nar.load_model()
     S = model.scores(["Kyiv\n\nThe puppet regime in Kyiv."])
     with pytest.raises(ValueError, match="unknown share of narrative articles 'most'"):

@@ -74,6 +74,10 @@ class NarrativeConfig:
     slant_weight: float = 0.3  # scale of the standardised slant features beside the unit document vector
     # Ranks a label's evidence sentences by their closeness to its definition ("": by TF-IDF weight alone).
     evidence_encoder: str = "minilm-int8"
+    # Weights of the article's closeness in meaning to each coarse / fine label's definition and examples (the mean
+    # of its CLOSENESS_TOP closest sentences, standardised over the training articles), added to the label's logit.
+    closeness_coarse: float = 0.0
+    closeness_fine: float = 0.0
     # How scores become labels: "expected_f1" (calibrated probabilities, the label sets and the "Other" choice
     # that maximise the expected F1 of each article) or "thresholds" (global thresholds tuned by grid search).
     decoder: str = "expected_f1"
@@ -89,12 +93,20 @@ class NarrativeConfig:
         """Document vectors as this configuration makes them."""
         return document_vectors(texts, sentences, self.encoder, self.doc_sentences, self.slant)
 
+    @property
+    def closeness(self) -> bool:
+        return bool(self.closeness_coarse or self.closeness_fine)
+
 
 # The shipped default ("minilm") model: the TF-IDF heads averaged with heads over MiniLM vectors of the
 # article's first 3 sentences (its title and lead), which the evidence ranker loads anyway; see
 # bench/bench_narratives.py, rows "minilm3" (0.577 / 0.484 over five splits, against 0.565 / 0.465 for the
 # TF-IDF heads alone), "minilm5" and "minilm15" (as good, but over the 50 ms budget).
-DEFAULT_CONFIG = NarrativeConfig(embeddings=True, doc_sentences=3, embed_C=1.0)
+# Each coarse and fine label's logit also moves with the article's closeness in meaning to the label's definition and
+# examples (row "closeness": 0.591 / 0.511 over five splits, against 0.587 / 0.499 without it).
+DEFAULT_CONFIG = NarrativeConfig(
+    embeddings=True, doc_sentences=3, embed_C=1.0, closeness_coarse=0.5, closeness_fine=0.25
+)
 
 # The shipped "mpnet" model: the TF-IDF heads averaged with heads over all-mpnet-base-v2 vectors of
 # the first 15 sentences (the ``mpnet`` extra), the gate's also over the article's slant; see
@@ -116,6 +128,8 @@ EVIDENCE_TFIDF_WEIGHT = 0.25
 # A batch's share of narrative articles is estimated as if it held this many more articles at the training share
 # (chosen on folds of the training data resampled to other shares: bench/bench_narratives_shift.py).
 SHARE_PRIOR_ARTICLES = 10.0
+CLOSENESS_SENTENCES = 20  # of an article compared with the labels' definitions and examples
+CLOSENESS_TOP = 3  # a label's closeness is the mean similarity of the article's sentences closest to it
 
 
 DECODERS = ("expected_f1", "thresholds")
@@ -434,6 +448,29 @@ def _without_inline_links(text: str, sentences: Sequence[Sentence]) -> list[Sent
     return out
 
 
+def evidence_sentences(text: str, sentences: Sequence[Sentence]) -> tuple[list[Sentence], list[int]]:
+    """The sentences, with links to other articles cut out of them ("(Related: ...)"), and the indices of those
+    that may be evidence: a sentence said again (a headline repeated as the first line) is evidence once, where it
+    first stands; a fragment of one or two words (a parse that split a headline) or page furniture left in a text
+    read verbatim ("READ MORE: ...", or any sentence of a "Note to readers: ..." paragraph) is none."""
+    sentences = _without_inline_links(text, sentences)
+    seen: set[str] = set()
+    eligible = []
+    for i, s in enumerate(sentences):
+        key = " ".join(text[s.start : s.end].split()).lower()
+        line_end = text.find("\n", s.end)
+        line = text[text.rfind("\n", 0, s.start) + 1 : line_end if line_end >= 0 else len(text)]
+        if (
+            key not in seen
+            and len(_WORD.findall(key)) >= MIN_EVIDENCE_WORDS
+            and not is_boilerplate_line(key)
+            and not is_boilerplate_line(line)
+        ):
+            eligible.append(i)
+        seen.add(key)
+    return sentences, eligible
+
+
 def _standardised(values: np.ndarray) -> np.ndarray:
     """Values as standard scores (all zero when they do not vary)."""
     spread = float(values.std())
@@ -526,6 +563,74 @@ def _vectors_once(cfg: NarrativeConfig, texts: list[str]) -> np.ndarray:
     if key not in _DEFINITION_VECTORS:
         _DEFINITION_VECTORS[key] = cfg.vectors(texts)
     return _DEFINITION_VECTORS[key]
+
+
+@dataclass(frozen=True)
+class ClosenessTargets:
+    """Sentence vectors of each label's definition and examples (a coarse label's own and its children's), sorted by
+    the label column they belong to (coarse labels, then fine labels, as ``LabelSpace``)."""
+
+    vectors: np.ndarray
+    starts: np.ndarray  # where each column's rows begin
+    columns: np.ndarray  # the column of each run of rows
+    n_columns: int
+
+
+_CLOSENESS_TARGETS: dict[tuple, ClosenessTargets] = {}
+
+
+def closeness_targets(taxonomy: Taxonomy, encoder: str) -> ClosenessTargets:
+    """The taxonomy's texts to compare articles with, encoded once per process. Catch-alls ("X: Other") and labels
+    without a definition or example have none (their closeness stays 0)."""
+    space = LabelSpace(taxonomy)
+    rows: list[tuple[int, str]] = []
+    for j, label in enumerate([*space.coarse, *space.fine]):
+        own = [taxonomy.get(label)] if not label.endswith(": Other") else []
+        if not taxonomy.is_fine(label):
+            own += [f for f in taxonomy.fine if taxonomy.parent(f.label) == label and not f.label.endswith(": Other")]
+        rows += [(j, t) for lab in own if lab.official for t in (lab.definition, *lab.examples) if t.strip()]
+    texts = tuple(t for _, t in rows)
+    key = (encoder, texts)
+    if key not in _CLOSENESS_TARGETS:
+        vectors = get_encoder(encoder)(list(texts)) if texts else np.zeros((0, 1), np.float32)
+        vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9, None)
+        columns = np.array([j for j, _ in rows], int)
+        starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]]) if len(columns) else np.zeros(0, int)
+        _CLOSENESS_TARGETS[key] = ClosenessTargets(
+            vectors.astype(np.float32), starts, columns[starts], len(space.coarse) + len(space.fine)
+        )
+    return _CLOSENESS_TARGETS[key]
+
+
+def label_closeness(texts: Sequence[str], targets: ClosenessTargets, encoder: str) -> np.ndarray:
+    """Each article's closeness to each label column: the mean similarity of its ``CLOSENESS_TOP`` sentences
+    closest to any of the label's texts, among its first ``CLOSENESS_SENTENCES`` that may be evidence. They are the
+    ``reading_sentences`` whatever the parse (as trained), read as the evidence ranker reads them, so that where
+    the two agree the encoder's cache makes their vectors once."""
+    chunks = []
+    for t in texts:
+        spans, eligible = evidence_sentences(t, reading_sentences(t))
+        chunks.append([t[spans[i].start : spans[i].end][:EVIDENCE_CHARS] for i in eligible[:CLOSENESS_SENTENCES]])
+    vecs = get_encoder(encoder)([c for cs in chunks for c in cs])
+    vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9, None)
+    out = np.zeros((len(texts), targets.n_columns), np.float32)
+    i = 0
+    for r, cs in enumerate(chunks):
+        mine, i = vecs[i : i + len(cs)], i + len(cs)
+        if len(mine) and len(targets.columns):
+            best = np.maximum.reduceat(mine @ targets.vectors.T, targets.starts, axis=1)  # sentences x columns
+            out[r, targets.columns] = np.sort(best, axis=0)[-CLOSENESS_TOP:].mean(0)
+    return out
+
+
+def article_features(cfg: NarrativeConfig, texts: Sequence[str], taxonomy: Taxonomy | None = None) -> np.ndarray:
+    """What the document-vector heads read of each article: its document vector (and slant), then, when the
+    configuration weighs it, its closeness to each label."""
+    V = cfg.vectors(texts)
+    if not cfg.closeness:
+        return V
+    targets = closeness_targets(taxonomy or load_taxonomy(), cfg.encoder)
+    return np.hstack([V, label_closeness(texts, targets, cfg.encoder)])
 
 
 @lru_cache(maxsize=4)
@@ -955,6 +1060,7 @@ class NarrativeModel:
         self.heads: dict[str, Heads] = {}
         self.emb_heads: dict[str, Heads] = {}
         self.slant_norm: tuple[np.ndarray, np.ndarray] | None = None  # mean, sd of the training articles' slant
+        self.closeness_norm: tuple[np.ndarray, np.ndarray] | None = None  # the same of their label closeness
         self.meta: dict[str, Any] = {}
         self._definition_vectors: dict[tuple[str, str], np.ndarray] = {}  # (encoder, label) -> vector
 
@@ -1003,6 +1109,8 @@ class NarrativeModel:
         cfg, n = self.config, len(texts)
         if extra is not None and not cfg.embeddings:
             raise ValueError("articles in other languages are only used by the document-vector heads (embeddings)")
+        if cfg.closeness and (not cfg.embeddings or extra is not None):
+            raise ValueError("label closeness travels with the document vectors (embeddings), in one language")
         all_texts, all_c, all_f = list(texts), [list(c) for c in coarse], [list(f) for f in fine]
         if cfg.definitions:
             pt, pc, pf = self.pseudo_documents()
@@ -1011,11 +1119,19 @@ class NarrativeModel:
         X = self.vectorizer.fit_transform(all_texts).tocsr()
         V = None
         if cfg.embeddings:
-            real = doc_vectors if doc_vectors is not None else self.config.vectors(texts)
-            V = np.vstack([real, _vectors_once(cfg, all_texts[n:])]) if len(all_texts) > n else real
+            real = doc_vectors if doc_vectors is not None else self.article_features(texts)
+            vectors, closeness = self._split_closeness(real)
+            if closeness is not None:
+                self.closeness_norm = (closeness.mean(0), np.clip(closeness.std(0), 1e-6, None))
+            V = real
+            if len(all_texts) > n:  # the definition documents: no closeness of their own (it moves no head)
+                pseudo = _vectors_once(cfg, all_texts[n:])
+                if closeness is not None:
+                    pseudo = np.hstack([pseudo, np.zeros((len(pseudo), closeness.shape[1]), pseudo.dtype)])
+                V = np.vstack([real, pseudo])
             if cfg.slant:
                 k = len(SLANT_FEATURES)
-                self.slant_norm = (real[:, -k:].mean(0), np.clip(real[:, -k:].std(0), 1e-6, None))
+                self.slant_norm = (vectors[:, -k:].mean(0), np.clip(vectors[:, -k:].std(0), 1e-6, None))
         Yc, Yf = self.space.onehot(all_c, "coarse"), self.space.onehot(all_f, "fine")
         real_rows = np.arange(len(all_texts)) < n
         self.heads, self.emb_heads = self._fit_heads(X, V, Yc, Yf, real_rows, extra)
@@ -1043,6 +1159,17 @@ class NarrativeModel:
     def decoder_parameters(self) -> Calibration | Thresholds:
         """What the inner CV fitted for the configured decoder."""
         return self.calibration if self.config.decoder == "expected_f1" else self.thresholds
+
+    def article_features(self, texts: Sequence[str]) -> np.ndarray:
+        """What the document-vector heads (and the label closeness) read of each article (``article_features``)."""
+        return article_features(self.config, texts, self.taxonomy)
+
+    def _split_closeness(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Document features -> (the document vectors and slant, the label closeness if the model reads it)."""
+        if not self.config.closeness:
+            return V, None
+        k = len(self.space.coarse) + len(self.space.fine)
+        return V[:, :-k], V[:, -k:]
 
     def _views(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Document features -> (the document vectors, the gate's features: vectors and scaled slant)."""
@@ -1092,7 +1219,7 @@ class NarrativeModel:
             Yc = np.vstack([Yc, sp.onehot(extra.coarse, "coarse")])
             Yf = np.vstack([Yf, sp.onehot(extra.fine, "fine")])
             real = np.concatenate([real, np.zeros(len(extra.coarse), bool)])
-        vectors, gate_features = self._views(V)
+        vectors, gate_features = self._views(self._split_closeness(V)[0])
         return heads, fit_all(vectors, Yc, Yf, real, replace(cfg, C=cfg.embed_C or cfg.C), gate_features)
 
     # -- inference -------------------------------------------------------------------------------
@@ -1103,6 +1230,9 @@ class NarrativeModel:
         sp, n = self.space, X.shape[0]
         full = {"gate": ["narrative"], "domain": sp.domains, "coarse": sp.coarse, "fine": sp.fine}
         mats: dict[str, np.ndarray] = {}
+        closeness = None
+        if emb and V is not None:
+            V, closeness = self._split_closeness(V)
         vectors, gate_features = self._views(V) if emb and V is not None else (V, V)
         for key, labels in full.items():
             out = np.full((n, len(labels)), -1.0)
@@ -1127,13 +1257,31 @@ class NarrativeModel:
             for j, lab in enumerate(h.labels):
                 out[:, index[lab]] = p[:, j]
             mats[key] = out
+        if closeness is not None:
+            self._lean_on_closeness(mats, closeness)
         gate = mats["gate"][:, 0]
         return ScoreMatrix(np.where(gate < 0, 1.0, gate), mats["domain"], mats["coarse"], mats["fine"])
+
+    def _lean_on_closeness(self, mats: dict[str, np.ndarray], closeness: np.ndarray) -> None:
+        """Move each coarse and fine label's probability, in logit space, by its weight times the article's
+        standardised closeness to the label."""
+        if self.closeness_norm is None:
+            raise ValueError("this model reads the articles' closeness to the labels but was not trained with it")
+        mu, sd = self.closeness_norm
+        z = (closeness - mu) / sd
+        nc = len(self.space.coarse)
+        for key, cols, weight in (
+            ("coarse", slice(0, nc), self.config.closeness_coarse),
+            ("fine", slice(nc, None), self.config.closeness_fine),
+        ):
+            p = mats[key]
+            moved = _sigmoid(_logit(p) + weight * z[:, cols])
+            mats[key] = np.where(p >= 0, moved, p)  # -1: a label without a head
 
     def scores(self, texts: Sequence[str], doc_vectors: np.ndarray | None = None) -> ScoreMatrix:
         X = self.vectorizer.transform(texts)
         if self.emb_heads and doc_vectors is None:
-            doc_vectors = self.config.vectors(texts)
+            doc_vectors = self.article_features(texts)
         return self._score(X, doc_vectors, self.heads, self.emb_heads)
 
     def predict(
@@ -1221,6 +1369,8 @@ class NarrativeModel:
                 labels[f"{prefix}_{k}"] = h.labels
         if self.slant_norm is not None:
             arrays["slant_mean"], arrays["slant_sd"] = self.slant_norm
+        if self.closeness_norm is not None:
+            arrays["closeness_mean"], arrays["closeness_sd"] = self.closeness_norm
         np.savez_compressed(folder / "model.npz", **arrays)
         vocab = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
         meta = {
@@ -1263,6 +1413,8 @@ class NarrativeModel:
             target[head] = Heads(labs, arrays[f"{key}_W"].astype(np.float32), arrays[f"{key}_b"])
         if "slant_mean" in arrays:
             m.slant_norm = (arrays["slant_mean"], arrays["slant_sd"])
+        if "closeness_mean" in arrays:
+            m.closeness_norm = (arrays["closeness_mean"], arrays["closeness_sd"])
         return m
 
     # -- evidence and explanation ----------------------------------------------------------------
@@ -1292,25 +1444,7 @@ class NarrativeModel:
         article's sentences are encoded once for all labels. Without one, the sentences whose words push the
         label's TF-IDF score most, positive contributions only (``score``: share of the best)."""
         out: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
-        # A sentence said again (a headline repeated as the first line) is evidence once, where it first stands;
-        # a fragment of one or two words (a parse that split a headline) or page furniture left in a text read
-        # verbatim ("READ MORE: ...", or any sentence of a "Note to readers: ..." paragraph) is no evidence.
-        # A link to another article inside a sentence ("(Related: ...)") is cut out of it.
-        sentences = _without_inline_links(text, sentences)
-        seen: set[str] = set()
-        eligible = []
-        for i, s in enumerate(sentences):
-            key = " ".join(text[s.start : s.end].split()).lower()
-            line_end = text.find("\n", s.end)
-            line = text[text.rfind("\n", 0, s.start) + 1 : line_end if line_end >= 0 else len(text)]
-            if (
-                key not in seen
-                and len(_WORD.findall(key)) >= MIN_EVIDENCE_WORDS
-                and not is_boilerplate_line(key)
-                and not is_boilerplate_line(line)
-            ):
-                eligible.append(i)
-            seen.add(key)
+        sentences, eligible = evidence_sentences(text, sentences)
         weights = {label: w for label in labels if (w := self._row(label)) is not None}
         if not eligible or not weights:
             return out
@@ -1496,9 +1630,10 @@ class NarrativeAnalyser:
             return arts
         m = self.model
         spans = [a.sentences or reading_sentences(a.text) for a in arts]
-        # Document vectors read the sentences the model was trained and cross-validated on (split_sentences),
-        # not the parse's, whose first sentences differ (whitespace, headlines, datelines).
-        vecs = m.config.vectors([a.text for a in arts]) if m.emb_heads else None
+        # Document vectors and the label closeness read the sentences the model was trained and cross-validated on
+        # (split_sentences, reading_sentences), not the parse's, whose first sentences differ (whitespace, headlines,
+        # datelines).
+        vecs = m.article_features([a.text for a in arts]) if m.emb_heads else None
         for art, sents, pred in zip(arts, spans, m.predict([a.text for a in arts], vecs), strict=True):
             art.findings = [f for f in art.findings if f.layer not in ("narratives", "explanation")]
             art.findings.extend(self._findings(art, sents, pred))
@@ -1669,7 +1804,7 @@ def evaluate(
     tax = load_taxonomy(taxonomy)
     texts, coarse, fine = _arrays(load_dataset(data_dir, lang, tax))
     cfg = config or NarrativeConfig()
-    vecs = cfg.vectors(texts) if cfg.embeddings else None
+    vecs = article_features(cfg, texts, tax) if cfg.embeddings else None
     return cross_validate(texts, coarse, fine, cfg, tax, folds, seed, vecs, _extra(data_dir, lang, tax, cfg))
 
 
