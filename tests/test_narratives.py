@@ -224,6 +224,8 @@ def test_closeness_to_a_label_follows_its_definition_and_moves_its_score(tmp_pat
     )
     model.save(tmp_path / "m")
     loaded = NarrativeModel.load(tmp_path / "m")
+    assert loaded._closeness_vectors is not None  # the model carries its label texts' vectors: loading encodes none
+    assert loaded._closeness_vectors.shape == targets.vectors.shape
     assert np.allclose(model.scores(texts).fine, loaded.scores(texts).fine, atol=1e-2)
     unmoved = NarrativeModel.load(tmp_path / "m")
     unmoved.config = replace(cfg, closeness_fine=0.0)

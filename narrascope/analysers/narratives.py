@@ -579,9 +579,10 @@ class ClosenessTargets:
 _CLOSENESS_TARGETS: dict[tuple, ClosenessTargets] = {}
 
 
-def closeness_targets(taxonomy: Taxonomy, encoder: str) -> ClosenessTargets:
-    """The taxonomy's texts to compare articles with, encoded once per process. Catch-alls ("X: Other") and labels
-    without a definition or example have none (their closeness stays 0)."""
+def closeness_targets(taxonomy: Taxonomy, encoder: str, vectors: np.ndarray | None = None) -> ClosenessTargets:
+    """The taxonomy's texts to compare articles with, encoded once per process (or given: a model ships the ones
+    it was trained with, so that loading it encodes none). Catch-alls ("X: Other") and labels without a definition
+    or example have none (their closeness stays 0)."""
     space = LabelSpace(taxonomy)
     rows: list[tuple[int, str]] = []
     for j, label in enumerate([*space.coarse, *space.fine]):
@@ -592,7 +593,8 @@ def closeness_targets(taxonomy: Taxonomy, encoder: str) -> ClosenessTargets:
     texts = tuple(t for _, t in rows)
     key = (encoder, texts)
     if key not in _CLOSENESS_TARGETS:
-        vectors = get_encoder(encoder)(list(texts)) if texts else np.zeros((0, 1), np.float32)
+        if vectors is None or len(vectors) != len(texts):
+            vectors = get_encoder(encoder)(list(texts)) if texts else np.zeros((0, 1), np.float32)
         vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9, None)
         columns = np.array([j for j, _ in rows], int)
         starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]]) if len(columns) else np.zeros(0, int)
@@ -623,14 +625,16 @@ def label_closeness(texts: Sequence[str], targets: ClosenessTargets, encoder: st
     return out
 
 
-def article_features(cfg: NarrativeConfig, texts: Sequence[str], taxonomy: Taxonomy | None = None) -> np.ndarray:
+def article_features(
+    cfg: NarrativeConfig, texts: Sequence[str], taxonomy: Taxonomy | None = None, targets: np.ndarray | None = None
+) -> np.ndarray:
     """What the document-vector heads read of each article: its document vector (and slant), then, when the
-    configuration weighs it, its closeness to each label."""
+    configuration weighs it, its closeness to each label (``targets``: the label texts' vectors, if known)."""
     V = cfg.vectors(texts)
     if not cfg.closeness:
         return V
-    targets = closeness_targets(taxonomy or load_taxonomy(), cfg.encoder)
-    return np.hstack([V, label_closeness(texts, targets, cfg.encoder)])
+    known = closeness_targets(taxonomy or load_taxonomy(), cfg.encoder, targets)
+    return np.hstack([V, label_closeness(texts, known, cfg.encoder)])
 
 
 @lru_cache(maxsize=4)
@@ -1061,6 +1065,7 @@ class NarrativeModel:
         self.emb_heads: dict[str, Heads] = {}
         self.slant_norm: tuple[np.ndarray, np.ndarray] | None = None  # mean, sd of the training articles' slant
         self.closeness_norm: tuple[np.ndarray, np.ndarray] | None = None  # the same of their label closeness
+        self._closeness_vectors: np.ndarray | None = None  # of the label texts (``closeness_targets``)
         self.meta: dict[str, Any] = {}
         self._definition_vectors: dict[tuple[str, str], np.ndarray] = {}  # (encoder, label) -> vector
 
@@ -1162,7 +1167,10 @@ class NarrativeModel:
 
     def article_features(self, texts: Sequence[str]) -> np.ndarray:
         """What the document-vector heads (and the label closeness) read of each article (``article_features``)."""
-        return article_features(self.config, texts, self.taxonomy)
+        vectors = self._closeness_vectors
+        if self.config.closeness and vectors is None:
+            vectors = self._closeness_vectors = closeness_targets(self.taxonomy, self.config.encoder).vectors
+        return article_features(self.config, texts, self.taxonomy, vectors)
 
     def _split_closeness(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Document features -> (the document vectors and slant, the label closeness if the model reads it)."""
@@ -1371,6 +1379,9 @@ class NarrativeModel:
             arrays["slant_mean"], arrays["slant_sd"] = self.slant_norm
         if self.closeness_norm is not None:
             arrays["closeness_mean"], arrays["closeness_sd"] = self.closeness_norm
+            arrays["closeness_targets"] = closeness_targets(self.taxonomy, self.config.encoder).vectors.astype(
+                np.float16
+            )
         np.savez_compressed(folder / "model.npz", **arrays)
         vocab = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
         meta = {
@@ -1415,6 +1426,8 @@ class NarrativeModel:
             m.slant_norm = (arrays["slant_mean"], arrays["slant_sd"])
         if "closeness_mean" in arrays:
             m.closeness_norm = (arrays["closeness_mean"], arrays["closeness_sd"])
+            if "closeness_targets" in arrays:  # saved since 2026-11-25; else encoded at first use
+                m._closeness_vectors = arrays["closeness_targets"].astype(np.float32)
         return m
 
     # -- evidence and explanation ----------------------------------------------------------------
