@@ -32,14 +32,12 @@ from narrascope.analysers.narratives import (
     DEFAULT_CONFIG,
     MPNET_CONFIG,
     SHARE_PRIOR_ARTICLES,
-    LabelSpace,
     NarrativeConfig,
     NarrativeModel,
-    choose_expected_f1,
+    Prediction,
     estimate_narrative_share,
     kfold,
     probabilities,
-    reweighted,
 )
 from narrascope.evaluate.semeval2025 import f1_samples, load_dataset, read_documents
 from narrascope.taxonomy.narratives import Taxonomy, load_taxonomy
@@ -51,18 +49,11 @@ CONFIGS = {"minilm": DEFAULT_CONFIG, "mpnet": MPNET_CONFIG}
 SHARES = (0.4, 0.7, 0.8, 0.9)  # of narrative articles in a resampled held-out fold
 
 
-def decoded_f1(
-    space: LabelSpace, tax: Taxonomy, p: np.ndarray, qc: np.ndarray, qf: np.ndarray, gold_c: list, gold_f: list
-) -> tuple[float, float]:
-    """Official F1-samples (coarse, fine) of the expected-F1 decoder's labels for these probabilities."""
-    pc, pf = choose_expected_f1(p, qc, qf)
-
-    def labels(chosen: np.ndarray, names: list[str]) -> list[list[str]]:
-        return [[tax.other] if row[-1] else [names[j] for j in np.flatnonzero(row[:-1])] for row in chosen]
-
+def f1(preds: list[Prediction], gold_c: list, gold_f: list, tax: Taxonomy) -> tuple[float, float]:
+    """Official F1-samples (coarse, fine) of predictions."""
     return (
-        f1_samples(gold_c, labels(pc, space.coarse), tax.coarse_labels)[0],
-        f1_samples(gold_f, labels(pf, space.fine), tax.official_fine_labels)[0],
+        f1_samples(gold_c, [p.coarse for p in preds], tax.coarse_labels)[0],
+        f1_samples(gold_f, [p.fine for p in preds], tax.official_fine_labels)[0],
     )
 
 
@@ -94,13 +85,13 @@ def measure(
                 *([(None, folder, unlabelled, u_vecs)] if unlabelled else []),
             ):
                 scores = m.scores(X, V)
-                p, qc, qf = probabilities(scores, m.calibration, m.space, cfg)
+                p = probabilities(scores, m.calibration, m.space, cfg)[0]
                 stats["mean_p"].append(float(p.mean()))
                 stats["estimated_share"].append(m.estimate_share(scores))
                 stats["called_other"].append(float(np.mean([d.coarse == [tax.other] for d in m.decisions(scores)])))
                 if rows is not None:
                     stats["share"].append(float(narrative[test].mean()))
-                    folds.append((test, p, qc, qf, m.trained_share, m.space))
+                    folds.append((test, scores, p, m))
 
     rng = np.random.default_rng(0)
     ways = ["as_trained", *[f"estimated_prior_articles_{a:g}" for a in args.prior_articles]]
@@ -109,7 +100,8 @@ def measure(
         for share in ("natural", *SHARES):
             key = f"{share}" + ("" if size == "full" else f", {size} documents")
             runs[key] = {w: [] for w in ways}
-            for test, p, qc, qf, trained, space in folds:
+            for test, scores, p, m in folds:
+                trained = m.trained_share
                 yes, no = np.flatnonzero(narrative[test]), np.flatnonzero(~narrative[test])
                 for _ in range(1 if share == "natural" and size == "full" else args.draws):
                     if share == "natural":
@@ -121,11 +113,13 @@ def measure(
                     if size != "full" and int(size) < len(rows):
                         rows = rng.choice(rows, int(size), False)
                     gold = [coarse[test[r]] for r in rows], [fine[test[r]] for r in rows]
-                    pr, q = p[rows], (qc[rows], qf[rows])
-                    runs[key]["as_trained"].append(decoded_f1(space, tax, pr, *q, *gold))
+                    folder_scores = scores.take(rows)
+                    runs[key]["as_trained"].append(f1(m.decisions(folder_scores), *gold, tax))
                     for a in args.prior_articles:
-                        adapted = reweighted(pr, trained, estimate_narrative_share(pr, trained, a))
-                        runs[key][f"estimated_prior_articles_{a:g}"].append(decoded_f1(space, tax, adapted, *q, *gold))
+                        share_estimate = estimate_narrative_share(p[rows], trained, a)
+                        runs[key][f"estimated_prior_articles_{a:g}"].append(
+                            f1(m.decisions(folder_scores, share_estimate), *gold, tax)
+                        )
 
     def mean(values: list[float]) -> float:
         return round(float(np.mean(values)), 4)
