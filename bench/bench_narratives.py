@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from narrascope.analysers.narratives import (
 from narrascope.document import Article
 from narrascope.embed import load_encoder
 from narrascope.evaluate.semeval2025 import load_dataset
-from narrascope.taxonomy.narratives import load_taxonomy
+from narrascope.taxonomy.narratives import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "raw" / "semeval2025_t10"
@@ -144,6 +145,31 @@ def doc_vectors(cfg: NarrativeConfig, texts: list[str]) -> np.ndarray:
     return vecs
 
 
+def english_training_set(data: str | Path, tax: Taxonomy) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """The English training articles of a SemEval-2025 T10 folder: texts, coarse labels, fine labels."""
+    ds = load_dataset(data, "EN", tax)
+    return (
+        [ds.texts[i] for i in ds.ids],
+        [ds.labels[i].coarse for i in ds.ids],
+        [ds.labels[i].fine for i in ds.ids],
+    )
+
+
+def save_per_model(out: Path, models: str, measure: Callable[[str], dict], dataset: str, protocol: str) -> None:
+    """Measure each of the comma-separated ``models``, print its row, and save the rows to ``out``: a row measured
+    again replaces its old one, the other models' rows stay."""
+    prev = json.loads(out.read_text()) if out.is_file() else {}
+    rows = prev.get("models", {})
+    for name in [m for m in models.split(",") if m]:
+        t0 = time.time()
+        rows[name] = measure(name)
+        rows[name]["seconds"] = round(time.time() - t0, 1)
+        print(name, json.dumps(rows[name], indent=1), flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {"dataset": dataset, "protocol": protocol, "date": time.strftime("%Y-%m-%d"), "models": rows}
+    out.write_text(json.dumps(report, indent=1) + "\n")
+
+
 def split_summary(runs: list[dict]) -> dict:
     """One row's figures: the CV's as they are for one split; for several, their mean, spread and each split's."""
     if len(runs) == 1:
@@ -240,11 +266,7 @@ def main() -> None:
     args = ap.parse_args()
 
     tax = load_taxonomy()
-    ds = load_dataset(args.data, "EN", tax)
-    ids = ds.ids
-    texts = [ds.texts[i] for i in ids]
-    coarse = [ds.labels[i].coarse for i in ids]
-    fine = [ds.labels[i].fine for i in ids]
+    texts, coarse, fine = english_training_set(args.data, tax)
     names = [] if args.speed_only else [n for n in args.only.split(",") if n] or list(ABLATIONS)
     rows: dict[str, dict] = {}
     per_label: dict[str, dict] = {}
@@ -270,7 +292,7 @@ def main() -> None:
             per_label = {"per_label_coarse": runs[0]["per_label_coarse"], "per_label_fine": runs[0]["per_label_fine"]}
         row = rows[name]
         print(f"{name}: coarse {row['f1_samples_coarse']:.3f} fine {row['f1_samples_fine']:.3f}", flush=True)
-    other = [["Other"]] * len(ids)
+    other = [["Other"]] * len(texts)
     from narrascope.evaluate.semeval2025 import f1_samples
 
     # Re-read just before writing: several runs with --only may share the file.
@@ -281,7 +303,7 @@ def main() -> None:
         **per_label,
         "dataset": {
             "path": "semeval2025_t10 EN train",
-            "documents": len(ids),
+            "documents": len(texts),
             "narrative_documents": sum(c != ["Other"] for c in coarse),
         },
         "protocol": f"{args.folds}-fold CV by article (seed {args.seed}; rows with 'splits' repeat it over that many "

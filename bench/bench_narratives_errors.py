@@ -17,17 +17,15 @@ numbers only). Writes ``bench/results/narratives_errors.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from bench_narratives import doc_vectors
+from bench_narratives import doc_vectors, english_training_set, save_per_model
 from sklearn.metrics import roc_auc_score
 
 from narrascope.analysers.narratives import DEFAULT_CONFIG, MPNET_CONFIG, NarrativeConfig, NarrativeModel, kfold
-from narrascope.evaluate.semeval2025 import f1_samples, load_dataset
+from narrascope.evaluate.semeval2025 import f1_samples
 from narrascope.taxonomy.narratives import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,30 +119,14 @@ def main() -> None:
     args = ap.parse_args()
 
     tax = load_taxonomy()
-    ds = load_dataset(args.data, "EN", tax)
-    texts = [ds.texts[i] for i in ds.ids]
-    coarse = [ds.labels[i].coarse for i in ds.ids]
-    fine = [ds.labels[i].fine for i in ds.ids]
-    prev = json.loads(OUT.read_text()) if OUT.is_file() else {}
-    rows = prev.get("models", {})
-    for name in [m for m in args.model.split(",") if m]:
-        t0 = time.time()
-        rows[name] = breakdown(texts, coarse, fine, CONFIGS[name], tax, args.folds, args.seed)
-        rows[name]["seconds"] = round(time.time() - t0, 1)
-        print(name, json.dumps(rows[name], indent=1), flush=True)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(
-        json.dumps(
-            {
-                "dataset": "semeval2025_t10 EN train",
-                "protocol": f"{args.folds}-fold CV by article, seed {args.seed} (the folds of bench_narratives.py); "
-                "the decoder (calibration or thresholds) fitted inside each training fold",
-                "date": time.strftime("%Y-%m-%d"),
-                "models": rows,
-            },
-            indent=1,
-        )
-        + "\n"
+    texts, coarse, fine = english_training_set(args.data, tax)
+    save_per_model(
+        OUT,
+        args.model,
+        lambda name: breakdown(texts, coarse, fine, CONFIGS[name], tax, args.folds, args.seed),
+        "semeval2025_t10 EN train",
+        f"{args.folds}-fold CV by article, seed {args.seed} (the folds of bench_narratives.py); "
+        "the decoder (calibration or thresholds) fitted inside each training fold",
     )
 
 

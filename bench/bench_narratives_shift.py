@@ -21,12 +21,10 @@ Writes ``bench/results/narratives_shift.json``. The figures are means over folds
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 import numpy as np
-from bench_narratives import doc_vectors
+from bench_narratives import doc_vectors, english_training_set, save_per_model
 
 from narrascope.analysers.narratives import (
     DEFAULT_CONFIG,
@@ -39,7 +37,7 @@ from narrascope.analysers.narratives import (
     kfold,
     probabilities,
 )
-from narrascope.evaluate.semeval2025 import f1_samples, load_dataset, read_documents
+from narrascope.evaluate.semeval2025 import f1_samples, read_documents
 from narrascope.taxonomy.narratives import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,34 +162,18 @@ def main() -> None:
     args = ap.parse_args()
 
     tax = load_taxonomy()
-    ds = load_dataset(args.data, "EN", tax)
-    texts = [ds.texts[i] for i in ds.ids]
-    coarse = [ds.labels[i].coarse for i in ds.ids]
-    fine = [ds.labels[i].fine for i in ds.ids]
+    texts, coarse, fine = english_training_set(args.data, tax)
     folder = Path(args.data) / "test_unlabeled" / "EN" / "subtask-2-documents"
     unlabelled = list(read_documents(folder).values()) if folder.is_dir() else []
     seeds = list(range(args.seed, args.seed + args.repeats))
-    prev = json.loads(OUT.read_text()) if OUT.is_file() else {}
-    rows = prev.get("models", {})
-    for name in [m for m in args.model.split(",") if m]:
-        t0 = time.time()
-        rows[name] = measure(texts, coarse, fine, unlabelled, CONFIGS[name], tax, seeds, args)
-        rows[name]["seconds"] = round(time.time() - t0, 1)
-        print(name, json.dumps(rows[name], indent=1), flush=True)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(
-        json.dumps(
-            {
-                "dataset": "semeval2025_t10 EN train (labelled); EN test_unlabeled (no labels read)",
-                "protocol": f"5-fold CV by article, seeds {seeds[0]}-{seeds[-1]} (the folds of bench_narratives.py), "
-                f"the decoder fitted inside each training fold; each held-out fold resampled {args.draws} times "
-                "per share of narrative articles and folder size; figures are means over folds and draws",
-                "date": time.strftime("%Y-%m-%d"),
-                "models": rows,
-            },
-            indent=1,
-        )
-        + "\n"
+    save_per_model(
+        OUT,
+        args.model,
+        lambda name: measure(texts, coarse, fine, unlabelled, CONFIGS[name], tax, seeds, args),
+        "semeval2025_t10 EN train (labelled); EN test_unlabeled (no labels read)",
+        f"5-fold CV by article, seeds {seeds[0]}-{seeds[-1]} (the folds of bench_narratives.py), "
+        f"the decoder fitted inside each training fold; each held-out fold resampled {args.draws} times "
+        "per share of narrative articles and folder size; figures are means over folds and draws",
     )
 
 
