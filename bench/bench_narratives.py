@@ -41,7 +41,7 @@ from narrascope.analysers.narratives import (
     other_language_articles,
 )
 from narrascope.document import Article
-from narrascope.embed import load_encoder
+from narrascope.embed import get_encoder, load_encoder
 from narrascope.evaluate.semeval2025 import load_dataset
 from narrascope.taxonomy.narratives import Taxonomy, load_taxonomy
 
@@ -209,6 +209,7 @@ def speed(texts: list[str], n: int = 40, model: str = "minilm") -> dict[str, Any
     # which the budget ("on top of the shared parse and embeddings") would leave out.
     cfg = analyser.model.config
     onnx = [load_encoder(n) for n in {cfg.encoder, cfg.evidence_encoder} - {"", "mpnet", "use-m3"}]
+    kept: list[Any] = [*onnx, *([get_encoder("mpnet")] if cfg.encoder == "mpnet" else [])]  # they keep vectors
     sessions = [e.session for e in onnx]
     encoding = [0.0]
 
@@ -229,7 +230,7 @@ def speed(texts: list[str], n: int = 40, model: str = "minilm") -> dict[str, Any
     try:
         for _ in range(3):
             encoding[0] = 0.0
-            for e in onnx:  # each pass reads every sentence anew, as the first reading of an article does
+            for e in kept:  # each pass reads every sentence anew, as the first reading of an article does
                 e.clear_cache()
             t0 = time.perf_counter()
             for a in arts:

@@ -22,12 +22,62 @@ from .settings import get_settings
 
 _SHIPPED = Path(__file__).parent / "models" / "minilm"
 # Sentence vectors an encoder keeps: an analyser that asks again for a sentence it or another one has just
-# read (the narratives model reads an article's lead for its document vector, then again as evidence) gets it free.
+# read (the narratives model reads an article's lead for its document vector, then again as evidence; the `mpnet`
+# model its sentences for the slant, then again for the label closeness) gets it free.
 CACHE_SIZE = 4096
 # Texts per run of the model. An article's few dozen sentences in one batch pad to its longest: with batches of 8
 # the narratives analyser's encoder time fell from 83 to 58 ms per article (bench/bench_narratives.py --speed-only),
 # and a long sorted list (thousands of sentences) runs no slower. Vectors do not depend on the batch.
 BATCH_SIZE = 8
+
+Encode = Callable[[Sequence[str]], np.ndarray]
+
+
+class VectorCache:
+    """The sentence vectors an encoder keeps (``size``, by default ``CACHE_SIZE``; the least recently used go first).
+    Thread-safe."""
+
+    def __init__(self, dim: int, size: int | None = None) -> None:
+        self.dim, self._size = dim, size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The vectors of ``texts``: those kept, and the others from ``compute`` (each new text once), then kept."""
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        fresh = compute(todo) if todo else np.zeros((0, self.dim), dtype=np.float32)
+        vectors = {**known, **dict(zip(todo, fresh, strict=True))}
+        size = self._size or CACHE_SIZE
+        with self._lock:
+            for text in known:
+                if text in self._vectors:
+                    self._vectors.move_to_end(text)
+            self._vectors.update((t, v.copy()) for t, v in zip(todo[-size:], fresh[-size:], strict=True))
+            while len(self._vectors) > size:
+                self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([vectors[t] for t in texts])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
+class CachedEncode:
+    """An encode function whose vectors are kept (``VectorCache``), for the encoders without a class of their own."""
+
+    def __init__(self, encode: Encode, dim: int) -> None:
+        self._encode, self._cache = encode, VectorCache(dim)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        return self._cache.encode(texts, self._encode)
+
+    def clear_cache(self) -> None:
+        """Forget the kept vectors (a benchmark reading the same articles again times a cold read)."""
+        self._cache.clear()
 
 
 class Encoder:
@@ -47,34 +97,22 @@ class Encoder:
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.enable_padding()
         self.dim = int(self.session.get_outputs()[0].shape[-1])
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> vector, least recently used first
-        self._lock = threading.Lock()
+        self._cache = VectorCache(self.dim)
 
     def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        with self._lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
-        todo = list(dict.fromkeys(t for t in texts if t not in known))
-        fresh = np.zeros((len(todo), self.dim), dtype=np.float32)
-        for idx, hidden, mask in self._batches(todo, batch_size):
+        return self._cache.encode(texts, lambda todo: self._vectors(todo, batch_size))
+
+    def _vectors(self, texts: list[str], batch_size: int) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for idx, hidden, mask in self._batches(texts, batch_size):
             m = mask[..., None].astype(np.float32)
             vec = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
-            fresh[idx] = vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
-        vectors = {**known, **dict(zip(todo, fresh, strict=True))}
-        with self._lock:
-            for text in known:
-                if text in self._cache:
-                    self._cache.move_to_end(text)
-            self._cache.update((t, v.copy()) for t, v in zip(todo[-CACHE_SIZE:], fresh[-CACHE_SIZE:], strict=True))
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([vectors[t] for t in texts])
+            out[idx] = vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
+        return out
 
     def clear_cache(self) -> None:
         """Forget the kept vectors (a benchmark reading the same articles again times a cold read)."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def token_states(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> list[np.ndarray]:
         """Each text's L2-normalised last-layer word-piece states, without [CLS] and [SEP]
@@ -132,9 +170,6 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return load_encoder().encode(texts)
 
 
-Encode = Callable[[Sequence[str]], np.ndarray]
-
-
 @lru_cache(maxsize=4)
 def get_encoder(name: str) -> Encode:
     """The encode function of an encoder by name: ``use-m3`` (multilingual, 512 dimensions),
@@ -143,7 +178,8 @@ def get_encoder(name: str) -> Encode:
     if name == "mpnet":
         from .mpnet import Reader, default_cache
 
-        return Reader(default_cache(), [12], "the mpnet encoder").encode
+        reader = Reader(default_cache(), [12], "the mpnet encoder")
+        return CachedEncode(reader.encode, reader.dim)
     if name != "use-m3":
         return load_encoder(name).encode
     try:

@@ -1,4 +1,4 @@
-"""The shipped sentence encoder: vectors do not depend on the batch, and a sentence is read once."""
+"""The sentence encoders: vectors do not depend on the batch, and a sentence is read once."""
 
 from __future__ import annotations
 
@@ -55,3 +55,22 @@ def test_the_cache_is_bounded(encoder: embed.Encoder, monkeypatch: pytest.Monkey
     assert sum(rows) == 3
     encoder.encode(["One sentence here."])  # dropped: read again
     assert sum(rows) == 4
+
+
+def test_an_encode_function_keeps_its_vectors() -> None:
+    read: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:  # as the mpnet reader: vectors of the texts given, in order
+        read.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts], np.float32)
+
+    cached = embed.CachedEncode(encode, dim=2)
+    first = cached(["A sentence.", "Another one.", "A sentence."])
+    assert read == [["A sentence.", "Another one."]]  # the repeated sentence is read once
+    np.testing.assert_array_equal(first, [[11, 1], [12, 1], [11, 1]])
+    np.testing.assert_array_equal(cached(["Another one.", "New."]), [[12, 1], [4, 1]])
+    assert read[1:] == [["New."]]  # only the new sentence is read
+    assert cached([]).shape == (0, 2) and len(read) == 2
+    cached.clear_cache()
+    cached(["New."])
+    assert read[2:] == [["New."]]
