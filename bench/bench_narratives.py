@@ -57,6 +57,8 @@ SHIPPED = (
 # The rows below but "full" change one thing of the default model as it was before the label closeness (2026-11-25),
 # which is how their figures were measured ("no_closeness" is that model).
 BEFORE_CLOSENESS = replace(SHIPPED, closeness_coarse=0.0, closeness_fine=0.0)
+# Likewise the "mpnet" rows but "mpnet" change that model as it was before its label closeness (2026-11-25).
+MPNET_BEFORE_CLOSENESS = replace(MPNET_CONFIG, closeness_coarse=0.0, closeness_fine=0.0)
 ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
     "full": ("shipped configuration", SHIPPED),
     "tfidf_only": (
@@ -104,16 +106,21 @@ ABLATIONS: dict[str, tuple[str, NarrativeConfig]] = {
     ),
     "mpnet": (
         "+ all-mpnet-base-v2 document-vector heads (first 15 sentences, C=1), the gate's also over the article's "
-        "slant (BABE sentence classifier; the 'mpnet' model)",
+        "slant (BABE sentence classifier), and the label closeness over mpnet vectors (the 'mpnet' model)",
         MPNET_CONFIG,
     ),
+    "mpnet_no_closeness": (
+        "the 'mpnet' model without the label closeness (as shipped until 2026-11-25)",
+        MPNET_BEFORE_CLOSENESS,
+    ),
     "mpnet_thresholds": (
-        "the 'mpnet' model with global thresholds instead of the expected-F1 decoder (as shipped until 2026-11-24)",
-        replace(MPNET_CONFIG, decoder="thresholds"),
+        "the 'mpnet' model without the label closeness, with global thresholds instead of the expected-F1 decoder "
+        "(as shipped until 2026-11-24)",
+        replace(MPNET_BEFORE_CLOSENESS, decoder="thresholds"),
     ),
     "mpnet_no_slant": (
-        "+ all-mpnet-base-v2 document-vector heads (first 15 sentences, C=1), without the slant",
-        replace(MPNET_CONFIG, slant=""),
+        "+ all-mpnet-base-v2 document-vector heads (first 15 sentences, C=1), without the slant or the closeness",
+        replace(MPNET_BEFORE_CLOSENESS, slant=""),
     ),
     "no_closeness": (
         "without the article's closeness to each label's definition and examples (the default model before "
