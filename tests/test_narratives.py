@@ -5,8 +5,9 @@ Fixtures under tests/fixtures/narratives are made up; the seed articles are in e
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -605,6 +606,13 @@ def test_an_explanation_quote_makes_a_claim(monkeypatch: pytest.MonkeyPatch) -> 
     assert tidied(vehicles, " have been") == "We were told they would be the future of clean transport"
     bears = "Is it a coincidence that a report on the results of a study of polar bears came out before the summit?"
     assert tidied(bears, " came out") == bears[: bears.index(" came out")]
+
+
+def test_the_shipped_mpnet_model_is_the_mpnet_configuration() -> None:
+    """What ``train narratives --encoder mpnet`` reproduces is what ships (the file is read without the extra)."""
+    meta = json.loads((nar.default_model_path("mpnet") / "model.json").read_text(encoding="utf-8"))
+    assert meta["config"] == asdict(nar.MPNET_CONFIG)
+    assert nar.MPNET_CONFIG.closeness and nar.MPNET_CONFIG.slant == "mpnet"
 
 
 def test_shipped_model_reads_the_lead_as_trained() -> None:
