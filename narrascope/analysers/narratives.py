@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..document import Article, Finding, Sentence
-from ..embed import get_encoder
+from ..embed import get_encoder, unit_rows
 from ..errors import require_files
 from ..ingest.clean import inline_links, is_boilerplate_line, without_trailing_stamp
 from ..nlp import OPEN_ENDED_WORDS, breaks_mid_sentence, load_nlp
@@ -557,7 +557,7 @@ def document_vectors(
             out[r] = mine[:max_sentences].mean(0)
         per_article.append(mine[:SLANT_MAX_SENTENCES])
         i += n
-    out /= np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-9, None)
+    out = unit_rows(out)
     if slant_model is None:
         return out
     return np.hstack([out, slant_model.article_features(per_article)])
@@ -605,7 +605,7 @@ def closeness_targets(taxonomy: Taxonomy, encoder: str, vectors: np.ndarray | No
     if key not in _CLOSENESS_TARGETS:
         if vectors is None or len(vectors) != len(texts):
             vectors = get_encoder(encoder)(list(texts)) if texts else np.zeros((0, 1), np.float32)
-        vectors = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9, None)
+        vectors = unit_rows(vectors)
         columns = np.array([j for j, _ in rows], int)
         starts = np.flatnonzero(np.r_[True, columns[1:] != columns[:-1]]) if len(columns) else np.zeros(0, int)
         _CLOSENESS_TARGETS[key] = ClosenessTargets(
@@ -624,7 +624,7 @@ def label_closeness(texts: Sequence[str], targets: ClosenessTargets, encoder: st
         spans, eligible = evidence_sentences(t, reading_sentences(t))
         chunks.append([t[spans[i].start : spans[i].end][:EVIDENCE_CHARS] for i in eligible[:CLOSENESS_SENTENCES]])
     vecs = get_encoder(encoder)([c for cs in chunks for c in cs])
-    vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9, None)
+    vecs = unit_rows(vecs)
     out = np.zeros((len(texts), targets.n_columns), np.float32)
     i = 0
     for r, cs in enumerate(chunks):
@@ -1177,10 +1177,15 @@ class NarrativeModel:
 
     def article_features(self, texts: Sequence[str]) -> np.ndarray:
         """What the document-vector heads (and the label closeness) read of each article (``article_features``)."""
-        vectors = self._closeness_vectors
-        if self.config.closeness and vectors is None:
-            vectors = self._closeness_vectors = closeness_targets(self.taxonomy, self.config.encoder).vectors
+        vectors = self._label_text_vectors() if self.config.closeness else None
         return article_features(self.config, texts, self.taxonomy, vectors)
+
+    def _label_text_vectors(self) -> np.ndarray:
+        """The vectors of the label texts the closeness compares articles with: those the model was saved with,
+        else encoded once."""
+        if self._closeness_vectors is None:
+            self._closeness_vectors = closeness_targets(self.taxonomy, self.config.encoder).vectors
+        return self._closeness_vectors
 
     def _split_closeness(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Document features -> (the document vectors and slant, the label closeness if the model reads it)."""
@@ -1389,10 +1394,7 @@ class NarrativeModel:
             arrays["slant_mean"], arrays["slant_sd"] = self.slant_norm
         if self.closeness_norm is not None:
             arrays["closeness_mean"], arrays["closeness_sd"] = self.closeness_norm
-            targets = self._closeness_vectors
-            if targets is None:
-                targets = closeness_targets(self.taxonomy, self.config.encoder).vectors
-            arrays["closeness_targets"] = targets.astype(np.float16)
+            arrays["closeness_targets"] = self._label_text_vectors().astype(np.float16)
         np.savez_compressed(folder / "model.npz", **arrays)
         vocab = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
         meta = {

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..embed import unit_rows
 from ..errors import require_files
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -44,7 +45,7 @@ class SlantModel:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def sentence_proba(self, vectors: np.ndarray) -> np.ndarray:
-        v = vectors / np.clip(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9, None)
+        v = unit_rows(vectors)
         return 1.0 / (1.0 + np.exp(-np.clip(v @ self.w + self.b, -30, 30)))
 
     def article_features(self, sentence_vectors: Sequence[np.ndarray]) -> np.ndarray:
@@ -139,7 +140,7 @@ def _encode(encoder: str, texts: Sequence[str]) -> np.ndarray:
 def fit_slant(vectors: np.ndarray, biased: np.ndarray, encoder: str, C: float = 1.0) -> SlantModel:
     from sklearn.linear_model import LogisticRegression
 
-    v = vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9, None)
+    v = unit_rows(vectors)
     clf = LogisticRegression(C=C, max_iter=3000).fit(v, biased)
     return SlantModel(encoder, clf.coef_[0].astype(np.float32), float(clf.intercept_[0]))
 

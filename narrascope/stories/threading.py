@@ -139,14 +139,14 @@ def _head_and_lead(article: Article, lead_chars: int = 600) -> tuple[str, str]:
 
 def article_vectors(articles: Sequence[Article]) -> np.ndarray:
     """One L2-normalised vector per article: the sum of its title and lead embeddings."""
-    from ..embed import embed
+    from ..embed import embed, unit_rows
 
     if not articles:
         return np.zeros((0, 384), dtype=np.float32)
     pieces = [p for a in articles for p in _head_and_lead(a)]
     emb = embed(pieces)
     vec = emb[0::2] + emb[1::2]
-    return (vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9, None)).astype(np.float32)
+    return unit_rows(vec).astype(np.float32)
 
 
 def entity_keys(article: Article) -> frozenset[str]:
